@@ -1,0 +1,198 @@
+"""Plain typed data that flows between the pipeline's stages.
+
+Nothing here imports a third-party library: unidiff, openai and GitPython objects are converted at the
+boundary modules (diffparse, llm, gitio) and never travel further.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `finding.severity >= threshold` decides blocking."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: object) -> Severity | None:
+        """Map the many words models use for severity onto three levels; None when unrecognisable."""
+        if isinstance(value, Severity):
+            return value
+        if not isinstance(value, str):
+            return None
+        return _SEVERITY_WORDS.get(value.strip().lower())
+
+
+_SEVERITY_WORDS = {
+    **{w: Severity.ERROR for w in ("error", "critical", "blocker", "high", "fatal", "major", "severe", "bug")},
+    **{w: Severity.WARNING for w in ("warning", "warn", "medium", "moderate", "minor")},
+    **{w: Severity.INFO for w in ("info", "note", "low", "suggestion", "nit", "style", "information", "trivial")},
+}
+
+LineKind = Literal["+", "-", " "]
+FileStatus = Literal["added", "modified", "deleted", "renamed", "copied"]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    kind: LineKind
+    text: str  # without the leading diff marker and without the line ending
+    old_no: int | None  # None for added lines
+    new_no: int | None  # None for removed lines
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str  # the text git prints after the @@ (enclosing function), may be empty
+    lines: tuple[Line, ...]
+
+    @property
+    def added_lines(self) -> tuple[int, ...]:
+        return tuple(ln.new_no for ln in self.lines if ln.kind == "+" and ln.new_no is not None)
+
+    @property
+    def new_lines(self) -> tuple[int, ...]:
+        """Every new-side line number this hunk shows: added and context lines."""
+        return tuple(ln.new_no for ln in self.lines if ln.new_no is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    path: str  # new path; for a deletion the old path
+    old_path: str | None  # None for an added file
+    status: FileStatus
+    hunks: tuple[Hunk, ...] = ()
+    is_binary: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+    is_symlink: bool = False
+    is_submodule: bool = False
+    similarity: int | None = None  # rename/copy similarity in percent
+
+    @property
+    def mode_changed(self) -> bool:
+        return self.old_mode is not None and self.new_mode is not None and self.old_mode != self.new_mode
+
+    @property
+    def has_text_changes(self) -> bool:
+        return bool(self.hunks) and not self.is_binary
+
+    @property
+    def added_lines(self) -> frozenset[int]:
+        return frozenset(n for h in self.hunks for n in h.added_lines)
+
+    @property
+    def diff_lines(self) -> frozenset[int]:
+        return frozenset(n for h in self.hunks for n in h.new_lines)
+
+    def new_line_text(self, number: int) -> str | None:
+        for hunk in self.hunks:
+            for ln in hunk.lines:
+                if ln.new_no == number:
+                    return ln.text
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    files: tuple[FileDiff, ...]
+    description: str = ""  # what was compared, e.g. "staged changes" or "main...HEAD"
+
+    def file(self, path: str) -> FileDiff | None:
+        for f in self.files:
+            if f.path == path:
+                return f
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One request's worth of diff: whole files or some hunks of a file, under the token budget."""
+
+    files: tuple[FileDiff, ...]
+    notes: tuple[str, ...] = ()  # visible notes such as "hunk clipped to fit the budget"
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(f.path for f in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    severity: Severity
+    category: str
+    message: str
+    end_line: int | None = None
+    suggestion: str | None = None
+    agent: str = ""
+    quote: str | None = None
+    confidence: float | None = None
+    reanchored_from: int | None = None  # the line the model cited, when reviewbot moved the finding
+    source: str = "model"  # "model", or "secrets" for local secret detection
+
+    @property
+    def last_line(self) -> int:
+        return self.end_line if self.end_line and self.end_line >= self.line else self.line
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    requests: int = 0
+    cached: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.requests + other.requests,
+            self.cached + other.cached,
+            self.tokens_in + other.tokens_in,
+            self.tokens_out + other.tokens_out,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    """Everything a reporter needs; `findings` are the ones to show, in a stable order."""
+
+    findings: tuple[Finding, ...]
+    files_reviewed: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    failed: tuple[Skipped, ...] = ()  # files whose review request failed, with the reason
+    dropped: tuple[tuple[str, int], ...] = ()  # ("off-diff", 3), ("invalid", 1), ...
+    held_back: tuple[Finding, ...] = ()  # over the findings budget: not shown, still counted for blocking
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    agents: tuple[str, ...] = ()
+    description: str = ""
+    chunks: int = 0
+    summaries: tuple[str, ...] = ()  # the model's own one-line summaries, if any
+
+    def dropped_count(self, reason: str) -> int:
+        return sum(n for r, n in self.dropped if r == reason)
+
+    @property
+    def all_findings(self) -> tuple[Finding, ...]:
+        """Shown and held-back findings together: what blocking is decided on."""
+        return self.findings + self.held_back
