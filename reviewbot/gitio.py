@@ -1,0 +1,199 @@
+"""All git access lives here, through GitPython's command wrapper.
+
+Every call is read-only: reviewbot never writes to the index, the work tree, HEAD or refs. Diffs are always
+asked for with --no-ext-diff, --no-color and --no-textconv so that user configuration cannot change what
+is parsed, and with core.quotepath off so that non-ASCII names arrive as they are.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from reviewbot.errors import GitError
+
+if TYPE_CHECKING:
+    import git
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree object
+
+_DIFF_OPTIONS = (
+    "--no-ext-diff",
+    "--no-color",
+    "--no-textconv",
+    "--find-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--ignore-submodules=none",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSpec:
+    """What to compare, in git diff's own terms."""
+
+    staged: bool = False
+    revisions: tuple[str, ...] = ()  # none, one REV, two REVs, or one A..B / A...B
+    paths: tuple[str, ...] = ()
+
+    @property
+    def description(self) -> str:
+        what = "staged changes" if self.staged else ("work tree vs index" if not self.revisions else "")
+        if self.revisions:
+            what = " ".join(self.revisions) + (" (staged)" if self.staged else "")
+        if self.paths:
+            what += " -- " + " ".join(self.paths)
+        return what
+
+
+def _git_module():
+    # GitPython refuses to import without a git executable; turn that into our own sentence.
+    try:
+        import git
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise GitError(f"git is not available: {exc}".splitlines()[0]) from None
+    return git
+
+
+class Repository:
+    """A read-only handle on one git repository."""
+
+    def __init__(self, start: Path | str | None = None) -> None:
+        git = _git_module()
+        start = Path(start or os.getcwd())
+        try:
+            self._repo = git.Repo(start, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"not a git repository: {start} (run reviewbot inside a git checkout)") from None
+        if self._repo.bare:
+            raise GitError(f"{start} is a bare repository; reviewbot needs a work tree")
+        self.root = Path(self._repo.working_tree_dir).resolve()
+
+    # -- low level -----------------------------------------------------------------------------------
+    def run(self, *args: str, binary: bool = False) -> str | bytes:
+        git = _git_module()
+        try:
+            return self._repo.git.execute(
+                ["git", "-c", "core.quotepath=off", *args],
+                stdout_as_string=not binary,
+                strip_newline_in_stdout=False,
+            )
+        except git.GitCommandError as exc:
+            raise GitError(_first_error_line(exc, args)) from None
+
+    # -- questions ------------------------------------------------------------------------------------
+    def has_head(self) -> bool:
+        try:
+            self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+            return True
+        except GitError:
+            return False
+
+    def resolve(self, rev: str) -> str:
+        """The commit id a revision names; GitError with a clear sentence when it does not exist."""
+        try:
+            return str(self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip()
+        except GitError:
+            raise GitError(f"unknown revision '{rev}'") from None
+
+    def is_revision(self, text: str) -> bool:
+        if ".." in text:
+            left, _, right = text.replace("...", "..").partition("..")
+            return all(self._is_commit(part or "HEAD") for part in (left, right))
+        return self._is_commit(text)
+
+    def _is_commit(self, rev: str) -> bool:
+        try:
+            self.resolve(rev)
+            return True
+        except GitError:
+            return False
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            out = str(self.run("merge-base", a, b)).strip()
+        except GitError:
+            return None
+        return out or None
+
+    def is_shallow(self) -> bool:
+        return str(self.run("rev-parse", "--is-shallow-repository")).strip() == "true"
+
+    # -- diffs ----------------------------------------------------------------------------------------
+    def diff(self, spec: DiffSpec, *, context_lines: int = 3) -> bytes:
+        """The raw unified diff for `spec`, as bytes (file contents may be in any encoding)."""
+        args = ["diff", *_DIFF_OPTIONS, f"--unified={context_lines}"]
+        revisions = list(spec.revisions)
+        if spec.staged:
+            args.append("--cached")
+            if not revisions and not self.has_head():
+                revisions = [EMPTY_TREE]  # initial commit: everything staged is new
+        elif not revisions:
+            pass  # work tree against the index, like plain `git diff`
+        args += revisions
+        args.append("--")
+        args += list(spec.paths)
+        return self.run(*args, binary=True)  # type: ignore[return-value]
+
+    # -- files at a revision ---------------------------------------------------------------------------
+    def show_file(self, rev: str, path: str) -> str | None:
+        """A file's text at a revision (":path" style for the index when rev is ""), or None if absent."""
+        spec = f"{rev}:{path}"
+        try:
+            data = self.run("cat-file", "blob", spec, binary=True)
+        except GitError:
+            return None
+        return bytes(data).decode("utf-8", errors="replace")
+
+    def list_files(self, rev: str | None = None) -> list[str]:
+        """Tracked files: at a revision (ls-tree), or in the index (ls-files)."""
+        if rev is None:
+            out = self.run("ls-files", "-z", "--cached")
+        else:
+            out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
+        return [p for p in str(out).split("\0") if p]
+
+
+class RevisionSource:
+    """A FileSource that reads a repository's files as they are at one commit (CI: the base revision)."""
+
+    def __init__(self, repo: Repository, rev: str) -> None:
+        self.repo = repo
+        self.rev = repo.resolve(rev)
+        self.label = f"revision {self.rev[:12]}"
+        self._files: list[str] | None = None
+
+    def read_text(self, path: str) -> str | None:
+        return self.repo.show_file(self.rev, path)
+
+    def list_files(self) -> Iterable[str]:
+        if self._files is None:
+            self._files = self.repo.list_files(self.rev)
+        return self._files
+
+
+def worktree_source(repo: Repository):
+    """A FileSource over the work tree that lists tracked files only (no walk of ignored folders)."""
+    from reviewbot.sources import WorktreeSource
+
+    class _Lazy(WorktreeSource):
+        def list_files(self) -> Sequence[str]:  # noqa: D401 - listing is deferred until someone asks
+            if self._files is None:
+                self._files = tuple(repo.list_files())
+            return self._files
+
+    return _Lazy(repo.root, None)
+
+
+def _first_error_line(exc: Exception, args: Sequence[str]) -> str:
+    stderr = getattr(exc, "stderr", "") or ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", errors="replace")
+    lines = [ln.strip() for ln in str(stderr).splitlines() if ln.strip()]
+    # GitPython wraps stderr as "  stderr: 'fatal: ...'"; keep git's own words.
+    text = lines[0] if lines else str(exc).splitlines()[0]
+    text = text.removeprefix("stderr:").strip().strip("'").removeprefix("fatal: ").removeprefix("error: ")
+    command = " ".join(a for a in args[:2])
+    return f"git {command} failed: {text}"

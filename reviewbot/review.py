@@ -1,0 +1,344 @@
+"""Compose the pipeline: diff -> skip list -> redaction -> chunks -> prompts -> model -> findings -> result.
+
+`plan()` does all local work and sends nothing (it is also what --dry-run prints); `execute()` sends the
+planned requests, in parallel, through the cache. Neither prints anything: the CLI owns the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from reviewbot import findings as findings_mod
+from reviewbot.answer import parse_answer
+from reviewbot.errors import ModelError, OutputParseError
+from reviewbot.models import Chunk, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
+from reviewbot.prompt import PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, render_file, retry_message
+
+if TYPE_CHECKING:
+    from reviewbot.agents import Agent
+    from reviewbot.cache import ResultCache
+    from reviewbot.config import Settings
+    from reviewbot.llm import ChatModel
+    from reviewbot.sources import FileSource
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    agent: str
+    model: str
+    chunk: Chunk
+    messages: tuple[dict, ...]
+    estimated_tokens: int
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    diff: Diff
+    reviewable: tuple[FileDiff, ...]
+    skipped: tuple[Skipped, ...]
+    local_findings: tuple[Finding, ...]  # secrets found without a model
+    requests: tuple[PlannedRequest, ...]
+    redactions: int = 0
+    notes: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    invalid: int = 0
+    summary: str = ""
+    error: str | None = None
+
+
+# -- planning --------------------------------------------------------------------------------------------
+
+def _diff_size(f: FileDiff) -> int:
+    return sum(len(ln.text) + 1 for h in f.hunks for ln in h.lines)
+
+
+def _first_lines(f: FileDiff) -> str | None:
+    if f.hunks and f.hunks[0].new_start <= 1:
+        return "\n".join(ln.text for ln in f.hunks[0].lines[:10] if ln.kind != "-")
+    return None
+
+
+def classify(diff: Diff, settings: Settings) -> tuple[list[FileDiff], list[Skipped]]:
+    """Split the diff into files to send and files skipped, each with its reason (never dropped silently)."""
+    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.skip import skip_reason
+
+    keep: list[FileDiff] = []
+    skipped: list[Skipped] = []
+    for f in diff.files:
+        reason = None
+        if f.status == "deleted":
+            reason = "deleted"
+        elif f.is_submodule:
+            reason = "submodule"
+        elif f.is_binary:
+            reason = "binary"
+        elif f.is_symlink:
+            reason = "symlink"
+        elif is_sensitive_path(f.path):
+            reason = "sensitive file (never sent)"
+        elif not f.hunks:
+            reason = "mode change only" if f.mode_changed else ("renamed, content unchanged" if f.status == "renamed"
+                                                                   else "no content change")
+        else:
+            reason = skip_reason(
+                f.path,
+                is_binary=False,
+                size_bytes=_diff_size(f),
+                first_lines=_first_lines(f),
+                include=settings.include,
+                exclude=settings.exclude,
+                max_file_bytes=settings.max_file_bytes,
+            )
+        if reason:
+            skipped.append(Skipped(f.path, reason))
+        elif f.added_lines:
+            keep.append(f)
+        else:
+            skipped.append(Skipped(f.path, "only removed lines"))
+    return keep, skipped
+
+
+def _redact_files(files: Sequence[FileDiff]) -> tuple[list[FileDiff], int]:
+    from reviewbot.secrets import redact_file_diff
+
+    out, total = [], 0
+    for f in files:
+        redacted, n = redact_file_diff(f)
+        out.append(redacted)
+        total += n
+    return out, total
+
+
+def plan(
+    diff: Diff,
+    settings: Settings,
+    *,
+    agents: Sequence[Agent],
+    source: FileSource,
+    model_for: Callable[[Agent], str],
+) -> Plan:
+    from reviewbot.chunking import make_chunks
+    from reviewbot.secrets import redact, secret_findings
+    from reviewbot.standards import discover_standards, render_standards, standards_for_file
+    from reviewbot.tokens import estimate_tokens
+
+    reviewable, skipped = classify(diff, settings)
+    local = tuple(secret_findings(diff)) if settings.secret_scan else ()
+    files, redactions = _redact_files(reviewable)
+    docs = discover_standards(source, [f.path for f in files], explicit=settings.standards)
+    notes: list[str] = []
+
+    def standards_for(paths: Sequence[str]) -> str:
+        seen, chosen = set(), []
+        for p in paths:
+            for doc in standards_for_file(docs, p):
+                if doc.path not in seen:
+                    seen.add(doc.path)
+                    chosen.append(doc)
+        text, doc_notes = render_standards(chosen, max_chars=settings.max_standards_chars)
+        for n in doc_notes:
+            if n not in notes:
+                notes.append(n)
+        return redact(text)[0]
+
+    all_standards = standards_for([f.path for f in files])
+    instructions_table = sorted(settings.path_instructions.items())
+    requests: list[PlannedRequest] = []
+    for agent in agents:
+        parts = PromptParts(agent_name=agent.name, persona=agent.persona, standards=all_standards)
+        overhead = estimate_tokens(build_messages(parts, Chunk(files=()))[0]["content"]) + estimate_tokens(
+            all_standards
+        ) + estimate_tokens("\n".join(t for _, t in instructions_table)) + 200
+        chunks, too_big = make_chunks(
+            files,
+            render=render_file,
+            budget_tokens=settings.max_request_tokens,
+            overhead_tokens=overhead,
+            answer_tokens=settings.max_answer_tokens,
+        )
+        for s in too_big:
+            if s not in skipped:
+                skipped.append(s)
+        model = model_for(agent)
+        for chunk in chunks:
+            chunk_parts = replace(
+                parts,
+                standards=standards_for(chunk.paths),
+                instructions=instructions_for(chunk.paths, instructions_table),
+            )
+            messages = build_messages(chunk_parts, chunk)
+            estimate = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens
+            for sample in range(max(1, settings.samples)):
+                requests.append(
+                    PlannedRequest(agent.name, model, chunk, tuple(messages), estimate,
+                                   seed=settings.seed + sample if settings.seed is not None else sample)
+                )
+    return Plan(
+        diff=diff,
+        reviewable=tuple(files),
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        local_findings=local,
+        requests=tuple(requests),
+        redactions=redactions,
+        notes=tuple(notes),
+        agents=tuple(a.name for a in agents),
+    )
+
+
+# -- execution -------------------------------------------------------------------------------------------
+
+def request_key(req: PlannedRequest, endpoint: str, settings: Settings) -> str:
+    from reviewbot.cache import cache_key
+
+    return cache_key(
+        "review", PROTOCOL_VERSION, req.model, endpoint, str(req.seed), str(settings.temperature),
+        json.dumps(req.messages, sort_keys=True, ensure_ascii=False),
+    )
+
+
+def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str) -> _Outcome:
+    """One planned request: from the cache, or from the model with one retry on an unreadable answer."""
+    out = _Outcome()
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            try:
+                parsed = parse_answer(json.loads(hit)["text"], agent=req.agent)
+                out.findings, out.invalid, out.summary = list(parsed.findings), parsed.invalid, parsed.summary
+                out.usage = Usage(cached=1)
+                return out
+            except (OutputParseError, ValueError, KeyError, TypeError):
+                pass  # a stale or damaged entry: ask again
+    messages = list(req.messages)
+    completion = model.complete(messages, seed=req.seed)
+    out.usage = Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
+    text = completion.text
+    try:
+        parsed = parse_answer(text, agent=req.agent)
+    except OutputParseError:
+        again = model.complete(messages + retry_message(text), seed=req.seed)
+        out.usage = out.usage + Usage(requests=1, tokens_in=again.tokens_in, tokens_out=again.tokens_out)
+        text = again.text
+        try:
+            parsed = parse_answer(text, agent=req.agent)
+        except OutputParseError as exc:
+            raise OutputParseError(f"{model.describe()} answered twice with no usable JSON ({exc})") from None
+    if cache is not None:
+        cache.put(key, json.dumps({"text": text}))
+    out.findings, out.invalid, out.summary = list(parsed.findings), parsed.invalid, parsed.summary
+    return out
+
+
+def _vote(per_sample: Sequence[Sequence[Finding]], share: float) -> tuple[list[Finding], int]:
+    """Keep findings that at least `share` of the samples report (matched by path, anchored line, category)."""
+    if len(per_sample) <= 1:
+        return (list(per_sample[0]) if per_sample else []), 0
+    votes: Counter = Counter()
+    first: dict[tuple, Finding] = {}
+    for sample in per_sample:
+        for key in {(f.path, f.line, f.category) for f in sample}:
+            votes[key] += 1
+        for f in sample:
+            first.setdefault((f.path, f.line, f.category), f)
+    needed = share * len(per_sample)
+    kept = [first[k] for k in sorted(first) if votes[k] >= needed - 1e-9]
+    return kept, len(first) - len(kept)
+
+
+def execute(
+    the_plan: Plan,
+    settings: Settings,
+    *,
+    model_factory: Callable[[str], ChatModel],
+    cache: ResultCache | None,
+    progress: Callable[[int, int], None] | None = None,
+    extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
+) -> ReviewResult:
+    requests = the_plan.requests
+    models: dict[str, ChatModel] = {}
+    for req in requests:
+        if req.model not in models:
+            models[req.model] = model_factory(req.model)
+    outcomes: list[_Outcome] = [None] * len(requests)  # type: ignore[list-item]
+
+    def run(index: int) -> None:
+        req = requests[index]
+        model = models[req.model]
+        key = request_key(req, model.settings.endpoint, settings)
+        try:
+            outcomes[index] = _ask(model, req, cache if settings.cache else None, key)
+        except ModelError as exc:
+            outcomes[index] = _Outcome(error=str(exc))
+
+    done = 0
+    if requests:
+        with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(requests)))) as pool:
+            for _ in pool.map(run, range(len(requests))):
+                done += 1
+                if progress:
+                    progress(done, len(requests))
+
+    # Merge in plan order, so the result does not depend on which request finished first.
+    usage = Usage()
+    dropped: Counter = Counter()
+    failed: dict[str, str] = {}
+    summaries: list[str] = []
+    by_chunk: dict[tuple[str, int], list[list[Finding]]] = {}
+    chunk_ids: dict[int, int] = {}
+    for req, out in zip(requests, outcomes):
+        usage = usage + out.usage
+        if out.error:
+            for p in req.chunk.paths:
+                failed.setdefault(p, out.error)
+            continue
+        dropped["invalid"] += out.invalid
+        if out.summary:
+            summaries.append(out.summary)
+        # Anchor and filter each answer before voting, so samples are compared on corrected lines.
+        filtered = findings_mod.filter_findings(out.findings, the_plan.diff, settings.filter_mode)
+        dropped.update(filtered.dropped)
+        cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
+        by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
+
+    current: list[Finding] = []
+    for samples in by_chunk.values():
+        kept, lost = _vote(samples, settings.sample_share)
+        dropped["outvoted"] += lost
+        current.extend(kept)
+    current += list(the_plan.local_findings)
+    for extra in extra_filters:
+        current, counts = extra(current, the_plan.diff)
+        dropped.update(counts)
+    unique, dupes = findings_mod.deduplicate(current)
+    dropped["duplicate"] += dupes
+    confident, low = findings_mod.apply_min_confidence(unique, settings.min_confidence)
+    dropped["low-confidence"] += low
+    shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
+
+    reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in failed)
+    return ReviewResult(
+        findings=shown,
+        held_back=held,
+        files_reviewed=reviewed,
+        skipped=the_plan.skipped,
+        failed=tuple(Skipped(p, r) for p, r in sorted(failed.items())),
+        dropped=tuple(sorted((r, n) for r, n in dropped.items() if n)),
+        usage=usage,
+        model=", ".join(sorted({r.model for r in requests})),
+        agents=the_plan.agents,
+        description=the_plan.diff.description,
+        chunks=len({(r.agent, id(r.chunk)) for r in requests}),
+        summaries=tuple(summaries),
+    )
