@@ -1,0 +1,116 @@
+"""The pre-commit entry point: `reviewbot hook`, in-process and through the real pre-commit program."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROJECT_ROOT, GitRepo
+
+BLOCKING = {"path": "app/service.py", "line": 2, "severity": "error", "category": "async",
+            "message": "time.sleep blocks the event loop"}
+
+
+def _stage(repo) -> None:
+    repo.write("app/service.py", "async def handler():\n    time.sleep(5)\n")
+    repo.write("app/other.py", "VALUE = 1\n")
+    repo.add("app/service.py", "app/other.py")
+
+
+def test_hook_reviews_staged_files_it_is_given(repo, model_server, run_cli):
+    _stage(repo)
+    repo.write("app/service.py", "async def handler():\n    pass\n")  # unstaged edit: must not be reviewed
+    model_server.answer_findings([BLOCKING])
+    result = run_cli("hook", "app/service.py")
+    assert result.exit_code == 1, result.stderr
+    assert "app/service.py:2: error:" in result.stdout
+    prompt = model_server.prompt_text(0)
+    assert "time.sleep(5)" in prompt  # the staged content, not the work tree
+    assert "app/other.py" not in prompt  # limited to the files pre-commit passed
+
+
+def test_hook_fails_open_when_the_model_is_down(repo, model_server, run_cli):
+    _stage(repo)
+    for _ in range(8):
+        model_server.fail(503)
+    result = run_cli("hook", "app/service.py", "--no-cache", env={"REVIEWBOT_RETRIES": "0"})
+    assert result.exit_code == 0
+    assert "did not happen" in result.stderr and "503" in result.stderr
+
+
+def test_hook_pre_push_range(repo, model_server, run_cli):
+    base = repo.head()
+    _stage(repo)
+    repo.commit("feature")
+    model_server.answer_findings([BLOCKING])
+    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": repo.head()}
+    result = run_cli("hook", env=env)
+    assert result.exit_code == 1, result.stderr
+    assert "app/service.py:2: error" in result.stdout
+
+
+def _snapshot_project(dest: Path) -> GitRepo:
+    """Copy this checkout (tracked and untracked, not ignored) into a fresh repo pre-commit can clone."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=PROJECT_ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    snapshot = GitRepo(dest)
+    for rel in filter(None, files):
+        src = PROJECT_ROOT / rel
+        if src.is_file() and not rel.startswith(("tests/", "benchmarks/")):
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+    snapshot.stage_all()
+    snapshot.commit("snapshot")
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory) -> GitRepo:
+    return _snapshot_project(tmp_path_factory.mktemp("hookrepo") / "reviewbot")
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory) -> Path:
+    # Shared by the tests of this module so the hook's virtualenv is built once.
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def test_real_pre_commit_blocks_and_skip_lets_through(repo, model_server, hook_repo, pre_commit_home, monkeypatch):
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    repo.write(".pre-commit-config.yaml",
+               f"repos:\n- repo: {hook_repo.path}\n  rev: {hook_repo.head()}\n  hooks:\n  - id: reviewbot\n")
+    repo.add(".pre-commit-config.yaml")
+    repo.commit("add pre-commit config")
+    subprocess.run([*pre_commit, "install"], cwd=repo.path, check=True, capture_output=True)
+    _stage(repo)
+    model_server.answer_findings([BLOCKING])
+    before = repo.head()
+    commit = subprocess.run(["git", "commit", "-m", "add handler"], cwd=repo.path, capture_output=True, text=True,
+                            timeout=600)
+    output = commit.stdout + commit.stderr
+    assert commit.returncode != 0, output
+    assert "app/service.py:2: error: time.sleep blocks the event loop" in output
+    assert repo.head() == before
+    assert "app/service.py" in repo.git("diff", "--cached", "--name-only")  # still staged, nothing lost
+
+    env = dict(os.environ, SKIP="reviewbot")
+    commit = subprocess.run(["git", "commit", "-m", "add handler"], cwd=repo.path, capture_output=True, text=True,
+                            env=env, timeout=600)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert repo.head() != before
+
+    # A warning alone does not block, and verbose: true shows it.
+    repo.write("app/other.py", "VALUE = 2\n")
+    repo.add("app/other.py")
+    model_server.answer_findings([{**BLOCKING, "path": "app/other.py", "line": 1, "severity": "warning"}])
+    commit = subprocess.run(["git", "commit", "-m", "tweak"], cwd=repo.path, capture_output=True, text=True,
+                            timeout=600)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert "app/other.py:1: warning:" in commit.stdout + commit.stderr
