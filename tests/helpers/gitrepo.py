@@ -190,7 +190,7 @@ class GitRepo:
             if row.startswith("diff --git "):
                 current = None
             elif row.startswith("+++ "):
-                name = row[4:]
+                name = row[4:].rstrip("\t")  # git ends names holding spaces with a tab
                 current = None if name == "/dev/null" else lines.setdefault(_strip_prefix(name), set())
             elif header := _HUNK_HEADER.match(row):
                 old_left = int(header.group(1) or 1)
