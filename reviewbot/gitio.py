@@ -148,9 +148,9 @@ class Repository:
         return bytes(data).decode("utf-8", errors="replace")
 
     def list_files(self, rev: str | None = None) -> list[str]:
-        """Tracked files: at a revision (ls-tree), or in the index (ls-files)."""
+        """Files at a revision (ls-tree), or in the work tree: tracked plus untracked-but-not-ignored (ls-files)."""
         if rev is None:
-            out = self.run("ls-files", "-z", "--cached")
+            out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
         else:
             out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
         return [p for p in str(out).split("\0") if p]
