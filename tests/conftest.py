@@ -59,7 +59,7 @@ _GLOBAL_GITCONFIG = """\
 """
 
 
-# --- guarding the real home directory ----------------------------------------------------------------------------------
+# --- guarding the real home directory -------------------------------------------------------------------------------
 
 _REAL_HOME = Path(os.environ.get("HOME") or Path.home())
 
@@ -176,6 +176,8 @@ def model_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
         yield server
     finally:
         server.close()
+    if server.errors:
+        pytest.fail("model_server.default raised: " + "; ".join(server.errors), pytrace=False)
 
 
 @pytest.fixture

@@ -75,6 +75,36 @@ def test_default_routes_by_request_content(model_server: ModelServer) -> None:
         _ask(client, "broken.py")
 
 
+def test_a_failing_default_is_reported_not_swallowed() -> None:
+    from openai import InternalServerError
+
+    with ModelServer(default=lambda body: body["no such key"]) as server:
+        with pytest.raises(InternalServerError, match="default\\(\\) raised KeyError"):
+            _ask(_client(server))
+        assert server.errors == ["KeyError: 'no such key'"]
+        assert server.request_count == 1  # x-should-retry: false stops the SDK retrying
+
+
+def test_standalone_server_for_benchmarks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import PROJECT_ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.model_server", "--answer", '{"findings": [], '
+                             '"summary": "bench"}'], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        from openai import OpenAI
+
+        reply = _ask(OpenAI(base_url=url, api_key="k"))
+        assert json.loads(reply.choices[0].message.content)["summary"] == "bench"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def test_none_content_and_other_finish_reason(model_server: ModelServer) -> None:
     model_server.answer(None, finish_reason="length", usage=None)
     reply = _ask(_client(model_server))
@@ -368,6 +398,20 @@ def test_scripted_failures_and_issue_comments(github_server: GitHubServer) -> No
     assert status == 201
     assert _call(github_server, "PATCH", f"/issues/comments/{comment['id']}", {"body": "summary v2"})[0] == 200
     assert [c["body"] for c in _call(github_server, "GET", "/issues/7/comments")[1]] == ["summary v2"]
+
+
+def test_use_repo_takes_shas_and_diff_lines(repo: GitRepo, github_server: GitHubServer) -> None:
+    base = repo.head()
+    repo.checkout("feature", create=True)
+    head = repo.commit_files({"app.py": "a = 1\nb = 2\n"}, "feature")
+    github_server.use_repo(repo, "main", "feature")
+    assert (github_server.base_sha, github_server.head_sha) == (base, head)
+    assert github_server.diff_lines == {"app.py": {1, 2}}
+    ok = _review({"path": "app.py", "line": 2, "body": "fine"})
+    ok["commit_id"] = head
+    assert _call(github_server, "POST", "/pulls/7/reviews", ok)[0] == 200
+    stale = dict(ok, commit_id="0" * 40)
+    assert _call(github_server, "POST", "/pulls/7/reviews", stale)[0] == 422
 
 
 def test_actions_env_describes_the_pull_request(tmp_path: Path, github_server: GitHubServer) -> None:

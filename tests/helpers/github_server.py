@@ -107,6 +107,11 @@ class GitHubServer:
             return self._store_comment({"path": path, "line": line, "side": side, "start_line": start_line,
                                         "body": body}, review_id=review_id, login=login, commit_id=self.head_sha)
 
+    def use_repo(self, repo: Any, base: str, head: str = "HEAD") -> None:
+        """Take base/head shas and the commentable lines from a tests.helpers.GitRepo (merge-base diff, like a PR)."""
+        self.base_sha, self.head_sha = repo.rev(base), repo.rev(head)
+        self.diff_lines = repo.diff_lines(self.base_sha, self.head_sha)
+
     # inspection ---------------------------------------------------------------------------------------------------
 
     def comments_by(self, login: str | None = None) -> list[dict]:
@@ -223,7 +228,8 @@ class GitHubServer:
 
     def _create_review(self, number: int, *, payload: dict, **_: Any) -> tuple[int, Any, dict]:
         event = payload.get("event")
-        states = {"COMMENT": "COMMENTED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "APPROVE": "APPROVED", None: "PENDING"}
+        states = {"COMMENT": "COMMENTED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "APPROVE": "APPROVED",
+                  None: "PENDING"}
         if event not in states:
             return _error(422, "Unprocessable Entity", [f"event {event!r} is not one of COMMENT, REQUEST_CHANGES, "
                                                         "APPROVE"])

@@ -95,12 +95,14 @@ class ModelServer:
       default   None, or fn(request_body) -> content or Reply, used when the queue is empty
       latency   seconds added before every answer (benchmarks)
       models    ids listed by GET /v1/models
+      errors    exceptions raised by `default` (answered as a 500; the pytest fixture fails the test on them)
     """
 
     def __init__(self, *, port: int = 0, latency: float = 0.0, default: DefaultFn | None = None) -> None:
         self.requests: list[dict] = []
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
+        self.errors: list[str] = []
         self.default: DefaultFn | None = default
         self.latency = latency
         self.models: list[str] = ["test-model"]
@@ -215,7 +217,13 @@ class ModelServer:
                 return self._queue.popleft()
         if self.default is None:
             return Answer(CLEAN_ANSWER)
-        produced = self.default(body)
+        try:
+            produced = self.default(body)
+        except Exception as err:  # a bug in the test's routing function: make it visible, not a silent drop
+            with self._lock:
+                self.errors.append(f"{type(err).__name__}: {err}")
+            return Fail(500, error_body(500, f"the test's default() raised {type(err).__name__}: {err}"),
+                        {"x-should-retry": "false"})
         if isinstance(produced, (Answer, Fail, Stall, Drop, Malformed)):
             return produced
         return Answer(produced)
