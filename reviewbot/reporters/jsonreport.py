@@ -1,0 +1,67 @@
+"""`--format json`: every shown finding plus a summary, keys in a fixed order (also the answer contract's shape)."""
+
+from __future__ import annotations
+
+from reviewbot.models import Finding, ReviewResult
+from reviewbot.reporters.base import (
+    TOOL_NAME,
+    ReportOptions,
+    blocking_findings,
+    dropped_totals,
+    dump_json,
+    result_blocks,
+    severity_counts,
+)
+
+
+def finding_dict(finding: Finding) -> dict[str, object]:
+    return {
+        "path": finding.path,
+        "line": finding.line,
+        "end_line": finding.end_line,
+        "severity": finding.severity.label,
+        "category": finding.category,
+        "message": finding.message,
+        "suggestion": finding.suggestion,
+        "agent": finding.agent,
+        "quote": finding.quote,
+        "confidence": finding.confidence,
+        "reanchored_from": finding.reanchored_from,
+        "source": finding.source,
+    }
+
+
+def summary_dict(result: ReviewResult, options: ReportOptions) -> dict[str, object]:
+    usage = result.usage
+    return {
+        "findings": len(result.findings),
+        "by_severity": {sev.label: n for sev, n in severity_counts(result.findings).items()},
+        "blocking": result_blocks(result, options),
+        "blocking_findings": len(blocking_findings(result.all_findings, options)),
+        "fail_on": options.fail_on.label if options.fail_on is not None else "never",
+        "files_reviewed": list(result.files_reviewed),
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+        "failed": [{"path": s.path, "reason": s.reason} for s in result.failed],
+        "dropped": dropped_totals(result),
+        "held_back": len(result.held_back),
+        "usage": {
+            "requests": usage.requests,
+            "cached": usage.cached,
+            "tokens_in": usage.tokens_in,
+            "tokens_out": usage.tokens_out,
+        },
+        "model": result.model,
+        "agents": list(result.agents),
+        "description": result.description,
+        "chunks": result.chunks,
+        "model_summaries": list(result.summaries),
+        "tool": {"name": TOOL_NAME, "version": options.tool_version},
+    }
+
+
+def render_json(result: ReviewResult, options: ReportOptions) -> str:
+    document = {
+        "findings": [finding_dict(f) for f in result.findings],
+        "summary": summary_dict(result, options),
+    }
+    return dump_json(document) + "\n"

@@ -1,0 +1,159 @@
+"""Markdown for the GitHub step summary and pull-request review bodies.
+
+Model and repository text goes through `escape_inline`: it cannot close a table cell, open HTML, start a link or
+code span, or mention a user or team. The whole document stays under the step summary's 1 MiB limit: when it
+would not, table rows and file lists are cut with a note saying how many were left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from reviewbot.models import Finding, ReviewResult
+from reviewbot.reporters.base import (
+    TOOL_NAME,
+    ReportOptions,
+    blocking_findings,
+    dropped_totals,
+    plural,
+    result_blocks,
+    sanitize_terminal,
+    severity_counts,
+)
+
+SIZE_LIMIT = 1024 * 1024  # bytes; GitHub rejects a larger step summary
+_SAFETY_MARGIN = 16 * 1024  # room for the truncation notes
+MAX_CELL_CHARS = 1000  # one enormous message must not crowd out every other row
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]{}()#+!~|])")
+_MENTION = re.compile(r"@(?=[\w-])")
+
+
+def escape_inline(text: str, limit: int | None = None) -> str:
+    """Untrusted text as inert inline Markdown on one line (safe in a table cell)."""
+    text = " ".join(sanitize_terminal(text).split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "\u2026"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    # A zero-width space after "@" keeps the text readable but stops GitHub turning it into a mention.
+    return _MENTION.sub("@\u200b", text)
+
+
+def _size(lines: Iterable[str]) -> int:
+    return sum(len(line.encode("utf-8")) + 1 for line in lines)
+
+
+def _fit(lines: list[str], budget: int) -> tuple[list[str], int]:
+    """The longest prefix of `lines` within `budget` bytes, and how many lines were left out."""
+    used = 0
+    for i, line in enumerate(lines):
+        used += len(line.encode("utf-8")) + 1
+        if used > budget:
+            return lines[:i], len(lines) - i
+    return lines, 0
+
+
+def _verdict(result: ReviewResult, options: ReportOptions) -> str:
+    if options.fail_on is None:
+        return "Blocking is off (`fail-on never`): this review never fails the check."
+    blocking = blocking_findings(result.all_findings, options)
+    threshold = options.fail_on.label
+    if result_blocks(result, options):
+        return f"**Blocking:** {plural(len(blocking), 'finding')} at or above `{threshold}`."
+    return f"**Not blocking:** no findings at or above `{threshold}`."
+
+
+def _counts(result: ReviewResult) -> str:
+    if not result.findings:
+        return "No findings."
+    parts = [plural(n, sev.label) for sev, n in severity_counts(result.findings).items() if n]
+    return f"{plural(len(result.findings), 'finding')}: {', '.join(parts)}."
+
+
+def _row(finding: Finding) -> str:
+    location = escape_inline(f"{finding.path}:{finding.line}")
+    if finding.last_line != finding.line:
+        location += f"\u2013{finding.last_line}"
+    message = escape_inline(finding.message, MAX_CELL_CHARS)
+    if finding.suggestion and finding.suggestion.strip():
+        message += "<br>**Suggestion:** " + escape_inline(finding.suggestion, MAX_CELL_CHARS)
+    cells = [
+        finding.severity.label,
+        location,
+        escape_inline(finding.category, 100),
+        escape_inline(finding.agent, 100),
+        message,
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+TABLE_HEAD = ("", "| Severity | Location | Category | Agent | Message |", "|---|---|---|---|---|")
+
+
+def _entry(path: str, reason: str = "") -> str:
+    return f"- {escape_inline(path)}: {escape_inline(reason, 300)}" if reason else f"- {escape_inline(path)}"
+
+
+def _file_list(title: str, total: int, entries: list[str]) -> list[str]:
+    return ["", f"<details><summary>{title} ({total:,})</summary>", "", *entries, "", "</details>"]
+
+
+def _footer(result: ReviewResult, options: ReportOptions) -> list[str]:
+    usage = result.usage
+    bits = []
+    if result.model:
+        bits.append(f"Model {escape_inline(result.model)}")
+    if result.agents:
+        bits.append("agents " + ", ".join(escape_inline(a) for a in result.agents))
+    requests = plural(usage.requests, "request")
+    if usage.cached:
+        requests += f" ({usage.cached:,} cached)"
+    bits.append(requests)
+    bits.append(f"{usage.tokens_in:,} tokens in / {usage.tokens_out:,} out")
+    bits.append(f"{TOOL_NAME} {escape_inline(options.tool_version)}")
+    lines = ["", " \u00b7 ".join(bits)]
+    notes = [f"{n:,} dropped ({escape_inline(reason)})" for reason, n in dropped_totals(result).items() if n]
+    if result.held_back:
+        notes.append(f"{len(result.held_back):,} held back by the findings budget (not listed, still counted)")
+    if notes:
+        lines += ["", "Not shown: " + "; ".join(notes) + "."]
+    return lines
+
+
+def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
+    title = f"## {TOOL_NAME} review"
+    if result.description:
+        title += f": {escape_inline(result.description, 200)}"
+    head = [title, "", _verdict(result, options), "", _counts(result)]
+    if result.failed:
+        head += ["", f"**Not reviewed:** {plural(len(result.failed), 'file')} could not be reviewed (listed below)."]
+    foot = _footer(result, options)
+
+    lists = [
+        ("Files not reviewed (the review failed)", [_entry(s.path, s.reason) for s in result.failed]),
+        ("Files skipped", [_entry(s.path, s.reason) for s in result.skipped]),
+        ("Files reviewed", [_entry(p) for p in result.files_reviewed]),
+    ]
+
+    budget = SIZE_LIMIT - _SAFETY_MARGIN - _size(head) - _size(foot)
+    body: list[str] = []
+    if result.findings:
+        rows, cut = _fit([_row(f) for f in result.findings], budget - _size(TABLE_HEAD))
+        body += [*TABLE_HEAD, *rows]
+        if cut:
+            body += ["", f"_{plural(cut, 'more finding')} not listed here to stay under the 1 MiB limit; "
+                         "see the other reports._"]
+        budget -= _size(body)
+    for heading, entries in lists:
+        if not entries:
+            continue
+        more_note = 64  # room for the "and N more" line
+        kept, cut = _fit(entries, budget - _size(_file_list(heading, len(entries), [])) - more_note)
+        if cut:
+            kept = [*kept, f"- \u2026 and {cut:,} more"]
+        section = _file_list(heading, len(entries), kept)
+        budget -= _size(section)
+        body += section
+    return "\n".join(head + body + foot) + "\n"

@@ -1,0 +1,54 @@
+"""The one line the CLI prints on stderr after every review."""
+
+from __future__ import annotations
+
+from reviewbot.models import ReviewResult
+from reviewbot.reporters.base import (
+    ReportOptions,
+    blocking_findings,
+    defuse_ci_commands,
+    dropped_totals,
+    one_line,
+    plural,
+    severity_counts,
+)
+
+MAX_FAILED_NAMES = 5  # keep the line a line even when a whole batch failed
+
+
+def _findings_part(result: ReviewResult) -> str:
+    if not result.findings:
+        return "no findings"
+    counts = [plural(n, sev.label) for sev, n in severity_counts(result.findings).items() if n]
+    return f"{plural(len(result.findings), 'finding')} ({', '.join(counts)})"
+
+
+def _usage_part(result: ReviewResult) -> str:
+    usage = result.usage
+    requests = plural(usage.requests, "request")
+    if usage.cached:
+        requests += f" ({usage.cached:,} cached)"
+    return f"{requests}, {usage.tokens_in:,} tokens in / {usage.tokens_out:,} out"
+
+
+def summary_line(result: ReviewResult, options: ReportOptions) -> str:
+    files = f"in {plural(len(result.files_reviewed), 'file')} reviewed"
+    if result.skipped:
+        files += f", {len(result.skipped):,} skipped"
+    parts = [f"{_findings_part(result)} {files}", _usage_part(result)]
+    if result.model:
+        parts[-1] += f"; model {one_line(result.model)}"
+
+    blocking = blocking_findings(result.all_findings, options)
+    if blocking and options.fail_on is not None:
+        parts.append(f"{len(blocking):,} blocking (at or above {options.fail_on.label})")
+    dropped = [f"{n:,} dropped {one_line(reason)}" for reason, n in dropped_totals(result).items() if n]
+    if dropped:
+        parts.append(", ".join(dropped))
+    if result.held_back:
+        parts.append(f"{len(result.held_back):,} held back by the findings budget")
+    if result.failed:
+        names = [one_line(s.path) for s in result.failed[:MAX_FAILED_NAMES]]
+        more = len(result.failed) - len(names)
+        parts.append("could not review: " + ", ".join(names) + (f" and {more:,} more" if more else ""))
+    return defuse_ci_commands("reviewbot: " + "; ".join(parts))
