@@ -127,7 +127,33 @@ def use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class LazyGroup(click.Group):
+    """Commands that live in their own modules are imported only when named (or listed by --help).
+
+    Each such module registers its command on `main` with `@main.command()` when imported.
+    """
+
+    lazy_commands = {"ci": "reviewbot.ci", "baseline": "reviewbot.team", "init": "reviewbot.team",
+                     "eval": "reviewbot.evalcmd"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy_commands:
+            import importlib
+
+            module = self.lazy_commands[name]
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+                return None
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", "-V", prog_name="reviewbot")
 def main() -> None:
     """AI code review for git: a pre-commit hook, a pull-request check and a CLI.
@@ -298,22 +324,6 @@ def cache_cmd(clear: bool) -> int:
         click.echo(str(cache.path))
     return 0
 
-
-def _register_optional_commands() -> None:
-    """Commands that live in their own modules (ci, baseline, init, eval) register themselves lazily."""
-    for module in ("reviewbot.ci", "reviewbot.team", "reviewbot.evalcmd"):
-        try:
-            __import__(module)
-        except ImportError as exc:
-            if exc.name != module:
-                raise
-
-
-class _LazyGroup(click.Group):
-    pass
-
-
-_register_optional_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover
