@@ -8,9 +8,10 @@ comment syntax (#, //, --, /* */, <!-- -->, ;, %), on the flagged line itself or
 above it. With categories it suppresses only findings of those categories. Secrets found locally are
 suppressed only by naming them: `reviewbot: ignore[secrets]`.
 
-Line texts come from the diff. A line the diff does not show (outside every hunk) is read from the work tree,
-and only when the work-tree file agrees with every line the diff shows for it: so for a staged review with
-unstaged edits in the same file the fallback turns itself off rather than read the wrong line.
+Line texts come from the diff. A line the diff does not show (outside every hunk, e.g. with context_lines = 0)
+is read from the file at the reviewed revision: the index for staged reviews, the right-hand revision of a
+range, otherwise the work tree. That file is used only when it agrees with every line the diff shows for it,
+so a wrong guess turns the fallback off rather than read the wrong line.
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def covers(categories: frozenset[str], finding: Finding) -> bool:
 
 
 class LineTexts:
-    """The text of a line at the reviewed revision: from the diff, else (when it agrees) the work tree."""
+    """The text of a line at the reviewed revision: from the diff, else from `read(path)` when that agrees."""
 
-    def __init__(self, diff: Diff, root: Path | None) -> None:
+    def __init__(self, diff: Diff, read: Callable[[str], str | None] | None = None) -> None:
         self.diff = diff
-        self.root = root
+        self.read = read
         self._files: dict[str, list[str] | None] = {}
 
     def __call__(self, path: str, number: int) -> str | None:
@@ -66,34 +67,59 @@ class LineTexts:
         text = f.new_line_text(number)
         if text is not None:
             return text
-        lines = self._file_lines(path)
+        if path not in self._files:
+            self._files[path] = self._lines(path)
+        lines = self._files[path]
         if lines is None or number > len(lines):
             return None
         return lines[number - 1]
 
-    def _file_lines(self, path: str) -> list[str] | None:
-        if path not in self._files:
-            self._files[path] = self._read(path)
-        return self._files[path]
-
-    def _read(self, path: str) -> list[str] | None:
-        if self.root is None:
+    def _lines(self, path: str) -> list[str] | None:
+        text = self.read(path) if self.read is not None else None
+        if text is None:
             return None
-        target = self.root / path
-        try:
-            if not target.is_file() or target.stat().st_size > MAX_FALLBACK_BYTES:
-                return None
-            lines = target.read_bytes().decode("utf-8", errors="replace").split("\n")
-        except OSError:
-            return None
+        lines = text.split("\n")
         f = self.diff.file(path)
         for hunk in f.hunks if f else ():
             for ln in hunk.lines:
                 if ln.new_no is None:
                     continue
                 if ln.new_no > len(lines) or lines[ln.new_no - 1].rstrip("\r") != ln.text.rstrip("\r"):
-                    return None  # the work tree is not what was reviewed
+                    return None  # not the revision that was reviewed
         return lines
+
+
+def new_side_reader(repo, description: str) -> Callable[[str], str | None]:
+    """Read a file as it is on the new side of the diff that `description` (DiffSpec.description) names."""
+    what = description.split(" -- ", 1)[0].strip()
+    revs = what.split()
+    rev: str | None = None  # None: the work tree
+    if what == "staged changes" or what.endswith(" (staged)"):
+        rev = ""  # the index
+    elif len(revs) == 1 and ".." in revs[0]:
+        rev = revs[0].replace("...", "..").split("..", 1)[1] or "HEAD"
+    elif len(revs) == 2:
+        rev = revs[1]
+    if rev is not None:
+        return lambda path: repo.show_file(rev, path)
+    root = Path(repo.root)
+
+    def from_work_tree(path: str) -> str | None:
+        target = root / path
+        try:
+            if not target.is_file() or target.stat().st_size > MAX_FALLBACK_BYTES:
+                return None
+            return target.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
+
+    return from_work_tree
+
+
+def line_texts(ctx, diff: Diff) -> LineTexts:
+    """Line texts for the filters of one review (shared with `reviewbot baseline`)."""
+    repo = getattr(ctx, "repo", None)
+    return LineTexts(diff, new_side_reader(repo, diff.description) if repo is not None else None)
 
 
 def is_suppressed(finding: Finding, line_text: Callable[[str, int], str | None]) -> bool:
@@ -131,7 +157,7 @@ def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
     The baseline is read through ctx.source: the same place the rules come from (in CI the base revision).
     A broken baseline file is a ConfigError naming it.
     """
-    line_text = LineTexts(diff, getattr(ctx.repo, "root", None))
+    line_text = line_texts(ctx, diff)
     filters: list[Filter] = [suppression_filter(line_text)]
     if use_baseline:
         from reviewbot.baseline import read_baseline

@@ -39,7 +39,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     from reviewbot.cli import _report_option, _split_revisions, cli_settings, emit, use_color
     from reviewbot.gitio import DiffSpec, Repository
     from reviewbot.run import collect_diff, prepare, review_diff
-    from reviewbot.suppress import LineTexts, make_filters
+    from reviewbot.suppress import line_texts, make_filters
 
     paths = click.get_current_context().meta.get("reviewbot.paths")
     revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
@@ -68,7 +68,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
         con.err(f"reviewbot: error: the review could not complete ({result.failed[0].reason}; not reviewed: "
                 f"{names}); {rel or target} was left as it is\n")
         return EXIT_REVIEW_FAILED
-    baseline = build_baseline(result.all_findings, LineTexts(diff, ctx.repo.root))
+    baseline = build_baseline(result.all_findings, line_texts(ctx, diff))
     write_baseline(target, baseline)
     message = (f"recorded {baseline.total} finding{'' if baseline.total == 1 else 's'} in {rel or target} "
                f"(its previous contents were replaced); commit it so the whole team shares it\n")
