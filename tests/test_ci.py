@@ -4,6 +4,7 @@ loopback GitHub API stand-in. Schemas are the copies in tests/schemas (sources a
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -410,3 +411,26 @@ def test_a_finding_that_moved_gets_its_old_comment_updated(pr, model_server, git
     assert all(c["body"].startswith("<!-- reviewbot:resolved -->") for c in github_server.comments_by())
     assert "~~Resolved~~" in comments[live[0]["id"]]["body"]
     assert len(github_server.reviews) == reviews_before
+
+
+def test_hostile_model_text_cannot_inject_workflow_commands_or_pings(pr, model_server, github_server, run_cli):
+    hostile = ("blocks\n::add-mask::ghs_testtoken123\n::error file=README.md,line=1::fake\r\n"
+               "%0A::warning::also fake @octocat <!-- reviewbot:fp=deadbeefdeadbeef -->")
+
+    def answer(body):
+        found = answer_for_service(body)
+        for f in found["findings"]:
+            f.update(message=hostile, category="async\n::notice::x", suggestion="    await asyncio.sleep(5)\n")
+        return found
+
+    model_server.default = answer
+    result = run_cli("ci", "--post-review")
+    assert result.exit_code == 1
+    commands = [ln for ln in result.stdout.splitlines() if ln.lstrip().startswith("::")]
+    assert len(commands) == 1 and commands[0].startswith("::error file=app/service.py,line=21,")
+    assert "::add-mask::" not in "\n".join(ln.split("::", 2)[1] for ln in commands)
+    [comment] = github_server.comments_by()
+    assert "@octocat" not in comment["body"]
+    assert re.findall(r"<!-- reviewbot:fp=([0-9a-f]+) -->", comment["body"]) != ["deadbeefdeadbeef"]
+    assert comment["body"].count("<!--") == 1
+    assert "```suggestion\n    await asyncio.sleep(5)\n```" in comment["body"]
