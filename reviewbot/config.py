@@ -280,6 +280,6 @@ def key_for_endpoint(settings: Settings) -> str | None:
 
 
 def mask(name: str, value: Any) -> Any:
-    if value and any(s in name for s in ("key", "token", "secret", "password")):
+    if value and isinstance(value, str) and any(s in name for s in ("key", "token", "secret", "password")):
         return "****"
     return value

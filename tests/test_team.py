@@ -162,6 +162,8 @@ def test_config_shows_origins_and_masks_the_key(repo, run_cli):
     assert "9.0" in lines["timeout"]
     assert lines["concurrency"].endswith("# default")
     assert "****" in lines["api_key"]
+    # Settings whose names merely contain "token" or "secret" are numbers and switches, not secrets.
+    assert "16000" in lines["max_request_tokens"] and "true" in lines["secret_scan"]
     assert secret not in result.stdout + result.stderr
 
 
