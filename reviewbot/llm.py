@@ -67,13 +67,18 @@ class ChatModel:
     def describe(self) -> str:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
 
-    def complete(self, messages: list[dict[str, str]], *, seed: int | None = None) -> Completion:
+    def complete(
+        self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
+        schema_name: str = "review",
+    ) -> Completion:
+        """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
+        which rung of the format ladder the server accepts is shared by every call."""
         openai = self._openai
         while True:
             with self._lock:
                 fmt = self._formats[0]
             try:
-                return self._create(messages, fmt, seed)
+                return self._create(messages, _with_schema(fmt, schema, schema_name), seed)
             except openai.BadRequestError as exc:
                 # Servers without structured outputs answer 400; step down the ladder and try again.
                 with self._lock:
@@ -134,6 +139,12 @@ class ChatModel:
         if isinstance(exc, openai.APIStatusError):
             return f"{where} answered HTTP {exc.status_code}: {_short(exc)}"
         return f"{where} failed: {_short(exc)}"
+
+
+def _with_schema(fmt: dict | None, schema: dict | None, name: str) -> dict | None:
+    if schema is None or fmt is None or fmt.get("type") != "json_schema":
+        return fmt
+    return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
 def _short(exc: Exception) -> str:
