@@ -188,6 +188,7 @@ class ReviewResult:
     description: str = ""
     chunks: int = 0
     summaries: tuple[str, ...] = ()  # the model's own one-line summaries, if any
+    notes: tuple[str, ...] = ()  # warnings about the run for the user, e.g. a verification request that failed
 
     def dropped_count(self, reason: str) -> int:
         return sum(n for r, n in self.dropped if r == reason)

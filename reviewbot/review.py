@@ -325,6 +325,13 @@ def execute(
     dropped["duplicate"] += dupes
     confident, low = findings_mod.apply_min_confidence(unique, settings.min_confidence)
     dropped["low-confidence"] += low
+    notes: tuple[str, ...] = ()
+    if settings.verify:
+        # After every filter (nothing is verified that would be dropped anyway), before the budget (which
+        # should choose among confirmed findings).
+        checked = _verify(requests, confident, settings, models, cache if settings.cache else None)
+        confident, usage, notes = checked.kept, usage + checked.usage, checked.notes
+        dropped["rejected"] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
 
     reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in failed)
@@ -341,4 +348,18 @@ def execute(
         description=the_plan.diff.description,
         chunks=len({(r.agent, id(r.chunk)) for r in requests}),
         summaries=tuple(summaries),
+        notes=notes,
     )
+
+
+def _verify(requests: Sequence[PlannedRequest], found: Sequence[Finding], settings: Settings,
+            models: dict[str, ChatModel], cache: ResultCache | None):
+    from reviewbot.verify import ReviewedChunk, verify_findings
+
+    chunks, seen = [], set()
+    for req in requests:
+        if (req.agent, id(req.chunk)) not in seen:  # samples of a chunk share one verification
+            seen.add((req.agent, id(req.chunk)))
+            chunks.append(ReviewedChunk(req.agent, req.model, req.chunk))
+    return verify_findings(found, chunks, models=models, seed=settings.seed, temperature=settings.temperature,
+                           cache=cache, concurrency=settings.concurrency)
