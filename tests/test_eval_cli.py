@@ -1,0 +1,254 @@
+"""`reviewbot eval` end to end: real case repositories, the real pipeline and client, a scripted loopback model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reviewbot.evaluation import bundled_corpus_dir, load_cases
+from tests.helpers import Fail, GitRepo
+
+BASE = "import time\n\n\nasync def handler(request):\n    return 1\n"
+DEFECT = "import time\n\n\nasync def handler(request):\n    time.sleep(5)\n    return 1\n"  # line 5
+
+
+def make_case(corpus: Path, name: str, before: dict[str, str], after: dict[str, str], issues: list[dict]) -> Path:
+    """A case made with real git: base files committed, the change staged, `git diff --cached` as the patch."""
+    scratch = GitRepo(corpus.parent / "_scratch" / name)
+    scratch.write("README.md", "scratch\n")
+    for path, text in before.items():
+        scratch.write(path, text)
+    scratch.stage_all()
+    scratch.commit("base")
+    for path, text in after.items():
+        scratch.write(path, text)
+    scratch.stage_all()
+    case = corpus / name
+    (case / "base").mkdir(parents=True)
+    (case / "diff.patch").write_text(scratch.git("diff", "--cached"), encoding="utf-8")
+    for path, text in before.items():
+        target = case / "base" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    (case / "expected.json").write_text(json.dumps({"issues": issues}), encoding="utf-8")
+    return case
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """Three cases: a defect the model finds, a defect it misses, and a clean change it flags anyway."""
+    root = tmp_path / "corpus"
+    issue = {"lines": [5, 5], "category": "async", "severity": "error"}
+    make_case(root, "found", {"app/found.py": BASE}, {"app/found.py": DEFECT}, [{"path": "app/found.py", **issue}])
+    make_case(root, "missed", {"app/missed.py": BASE}, {"app/missed.py": DEFECT}, [{"path": "app/missed.py", **issue}])
+    make_case(root, "clean", {"app/clean.py": BASE},
+              {"app/clean.py": BASE.replace("return 1", "return 2  # documented default")}, [])
+    return root
+
+
+def _finding(path: str, line: int, severity: str = "error", message: str = "blocks the event loop") -> dict:
+    return {"path": path, "line": line, "severity": severity, "category": "async", "message": message}
+
+
+def _is_verification(body: dict) -> bool:
+    return "verification pass" in body["messages"][0]["content"]
+
+
+def scripted(body: dict) -> dict:
+    """The model: finds the defect in `found`, misses the one in `missed`, flags the clean change."""
+    prompt = body["messages"][-1]["content"]
+    if "app/found.py" in prompt:
+        return {"findings": [_finding("app/found.py", 5)]}
+    if "app/clean.py" in prompt:
+        return {"findings": [_finding("app/clean.py", 5, severity="warning", message="magic number")]}
+    return {"findings": []}
+
+
+def _eval_json(run_cli, *args):
+    result = run_cli("eval", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return result, json.loads(result.stdout)
+
+
+def test_known_findings_give_known_precision_and_recall(corpus, model_server, run_cli):
+    model_server.default = scripted
+    result, report = _eval_json(run_cli, corpus)
+    assert (report["precision"], report["recall"], report["f1"]) == (0.5, 0.5, 0.5)
+    assert (report["tp"], report["fp"], report["fn"]) == (1, 1, 1)
+    rows = {c["name"]: c for c in report["cases"]}
+    assert [c["name"] for c in report["cases"]] == ["clean", "found", "missed"]
+    assert {n: (r["tp"], r["fp"], r["fn"]) for n, r in rows.items()} == {
+        "found": (1, 0, 0), "missed": (0, 0, 1), "clean": (0, 1, 0)}
+    assert rows["found"]["blocking"] is True and rows["missed"]["blocking"] is False
+    assert rows["clean"]["blocking"] is False  # a warning does not block at the default threshold
+    assert report["verdicts"] == {"correct": 2, "total": 3}
+    assert report["tokens"]["requests"] == 3 == len(model_server.requests)
+    assert report["model"] == "test-model" and report["agent"] == "senior-backend-engineer"
+    assert report["per_category"]["async"]["tp"] == 1
+    # The requests are the ones `reviewbot diff --staged` sends: the protocol, the persona, numbered lines.
+    found = next(r for r in model_server.requests if "app/found.py" in r["messages"][-1]["content"])
+    assert "5 +     time.sleep(5)" in found["messages"][-1]["content"]
+    assert found["temperature"] == 0 and found["seed"] == 0
+
+
+def test_text_report_lists_every_case_and_the_totals(corpus, model_server, run_cli):
+    model_server.default = scripted
+    result = run_cli("eval", corpus)
+    assert result.exit_code == 0, result.stderr
+    for name in ("found", "missed", "clean"):
+        assert any(line.startswith(name + " ") for line in result.stdout.splitlines())
+    assert "precision 0.500  recall 0.500  f1 0.500  (tp 1, fp 1, fn 1)" in result.stdout
+
+
+def test_bundled_corpus_runs_with_no_argument(tmp_path, model_server, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not a repository: bundled and user agents only
+    result, report = _eval_json(run_cli)  # the server's default answer: no findings
+    names = [c.name for c in load_cases(bundled_corpus_dir())]
+    assert len(names) >= 26
+    assert [c["name"] for c in report["cases"]] == names
+    assert report["recall"] == 0.0 and report["precision"] == 1.0
+    assert report["fp"] == 0 and report["fn"] == sum(c["expected"] for c in report["cases"]) > 0
+    assert not [c for c in report["cases"] if "error" in c]
+    assert len(model_server.requests) == len(names)
+
+
+def test_repeat_reports_verdict_stability(corpus, model_server, run_cli):
+    seen: Counter = Counter()
+    lock = threading.Lock()
+
+    def flaky(body):
+        prompt = body["messages"][-1]["content"]
+        if "app/found.py" in prompt:
+            with lock:
+                seen["found"] += 1
+                first = seen["found"] == 1
+            return {"findings": [_finding("app/found.py", 5)] if first else []}  # blocks, then passes
+        return {"findings": []}
+
+    model_server.default = flaky
+    result, report = _eval_json(run_cli, corpus, "--repeat", "2")
+    assert report["repeats"] == 2
+    assert report["stability"]["flips"] == {"clean": 0, "found": 1, "missed": 0}
+    assert report["stability"]["unstable_cases"] == ["found"]
+    assert report["stability"]["flip_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    rows = {c["name"]: c for c in report["cases"]}
+    assert rows["found"]["verdicts"] == [True, False] and rows["found"]["runs"] == 2
+    assert len(model_server.requests) == 6  # each case reviewed twice, nothing from the cache
+
+    text = run_cli("eval", corpus, "--repeat", "2")
+    assert "verdict stability over 2 runs: " in text.stdout
+
+
+def test_cache_is_off_unless_asked(corpus, model_server, run_cli):
+    model_server.default = scripted
+    _eval_json(run_cli, corpus)
+    _eval_json(run_cli, corpus)
+    assert len(model_server.requests) == 6
+    _eval_json(run_cli, corpus, "--cache")
+    _, report = _eval_json(run_cli, corpus, "--cache")
+    assert len(model_server.requests) == 9  # the second cached run sent nothing
+    assert report["tokens"]["requests"] == 0
+    assert (report["precision"], report["recall"]) == (0.5, 0.5)
+    assert report["labels"]["cache"] == "on"
+
+
+def test_verify_option_changes_the_scores(corpus, model_server, run_cli):
+    def route(body):
+        if _is_verification(body):
+            user = body["messages"][1]["content"]
+            verdict = "reject" if "app/clean.py" in user else "confirm"
+            return {"verdicts": [{"id": 1, "verdict": verdict, "reason": "checked"}]}
+        return scripted(body)
+
+    model_server.default = route
+    _, report = _eval_json(run_cli, corpus, "--verify")
+    assert (report["precision"], report["recall"]) == (1.0, 0.5)  # the false positive was rejected
+    assert report["labels"]["verify"] == "on"
+    assert sum(_is_verification(r) for r in model_server.requests) == 2  # the case without findings needs none
+
+
+def test_precision_options_are_applied_and_labelled(corpus, model_server, run_cli):
+    def route(body):
+        prompt = body["messages"][-1]["content"]
+        if "app/clean.py" in prompt:
+            return {"findings": [{**_finding("app/clean.py", 5, severity="warning"), "confidence": 0.2}]}
+        return scripted(body)
+
+    model_server.default = route
+    _, report = _eval_json(run_cli, corpus, "--min-confidence", "0.5", "--samples", "2", "--max-findings", "3")
+    assert (report["precision"], report["recall"]) == (1.0, 0.5)
+    assert report["labels"] == {"samples": "2 (share 0.5)", "min_confidence": "0.5", "max_findings": "3"}
+    assert sorted(r["seed"] for r in model_server.requests) == [0, 0, 0, 1, 1, 1]
+
+
+def test_a_failing_case_is_an_error_row_not_a_crash(corpus, model_server, run_cli):
+    def route(body):
+        if "app/missed.py" in body["messages"][-1]["content"]:
+            return Fail(404)
+        return scripted(body)
+
+    model_server.default = route
+    _, report = _eval_json(run_cli, corpus)
+    rows = {c["name"]: c for c in report["cases"]}
+    assert "404" in rows["missed"]["error"] and rows["missed"]["fn"] == 1
+    assert "error" not in rows["found"]
+    assert report["failed_runs"] == 1
+    assert (report["precision"], report["recall"]) == (0.5, 0.5)
+
+
+def test_a_patch_that_does_not_apply_is_an_error_row(corpus, model_server, run_cli):
+    model_server.default = scripted
+    (corpus / "missed" / "base" / "app" / "missed.py").write_text("something else entirely\n", encoding="utf-8")
+    _, report = _eval_json(run_cli, corpus)
+    rows = {c["name"]: c for c in report["cases"]}
+    assert "does not apply" in rows["missed"]["error"]
+    assert rows["found"]["tp"] == 1
+
+
+def test_no_case_reviewed_is_exit_3(corpus, model_server, run_cli):
+    model_server.default = lambda body: Fail(404)
+    result = run_cli("eval", corpus, "--format", "json")
+    assert result.exit_code == 3
+    assert len(json.loads(result.stdout)["cases"]) == 3  # the report is still printed
+    assert "no case could be reviewed" in result.stderr
+
+
+def test_usage_errors_are_exit_2(corpus, tmp_path, model_server, run_cli):
+    missing = run_cli("eval", tmp_path / "nowhere")
+    assert missing.exit_code == 2 and "not a directory" in missing.stderr
+    unknown = run_cli("eval", corpus, "--agent", "no-such-agent")
+    assert unknown.exit_code == 2 and "unknown agent 'no-such-agent'" in unknown.stderr
+    bad_repeat = run_cli("eval", corpus, "--repeat", "0")
+    assert bad_repeat.exit_code == 2
+    assert model_server.requests == []
+
+
+def test_no_model_is_exit_2_before_any_request(corpus, run_cli):
+    result = run_cli("eval", corpus)
+    assert result.exit_code == 2
+    assert "no model configured" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_agents_come_from_the_current_repository(corpus, repo, model_server, run_cli):
+    repo.write(".claude/agents/strict.md",
+               "---\nname: strict-reviewer\ndescription: test agent\n---\nYou are the STRICT PERSONA for tests.\n")
+    model_server.default = scripted
+    _, report = _eval_json(run_cli, corpus, "--agent", "strict-reviewer")
+    assert report["agent"] == "strict-reviewer"
+    assert all("STRICT PERSONA" in r["messages"][0]["content"] for r in model_server.requests)
+    assert len(model_server.requests) == 3
+
+
+def test_single_case_directory(corpus, model_server, run_cli):
+    model_server.default = scripted
+    single = corpus.parent / "only"
+    shutil.copytree(corpus / "found", single)
+    _, report = _eval_json(run_cli, single)
+    assert [c["name"] for c in report["cases"]] == ["only"]
+    assert report["recall"] == 1.0
