@@ -2,10 +2,12 @@
 (config, agents, standards) from the base side, reviews, reports, and optionally posts a GitHub review.
 
 Range detection, in order:
-  1. `--base REF` given: merge-base(REF, HEAD)..HEAD (or `--head`).
+  1. `--base REF` given: merge-base(REF, head)..head, head being `--head`, else the pull request's head on GitHub,
+     else HEAD.
   2. GitHub Actions pull_request(_target) event: merge-base(pull_request.base.sha, pull_request.head.sha)..head.sha,
      so commits that landed on the base branch after the branch point are not reviewed.
-  3. GitLab merge-request pipeline: CI_MERGE_REQUEST_DIFF_BASE_SHA..CI_COMMIT_SHA (GitLab's own merge base).
+  3. GitLab merge-request pipeline: CI_MERGE_REQUEST_DIFF_BASE_SHA (GitLab's own merge base)..CI_COMMIT_SHA, or
+     ..CI_MERGE_REQUEST_SOURCE_BRANCH_SHA in merged-results pipelines, where CI_COMMIT_SHA is a merge commit.
   4. Anywhere else: the first of origin/HEAD, origin/main, origin/master, main, master that exists, as in 1.
 
 The rules come from the merge base, never from the pull request itself: a PR cannot loosen its own check or
@@ -78,13 +80,17 @@ def detect_target(repo, env: Mapping[str, str], *, base: str | None = None, head
     pr_number = pr_event["number"] if pr_event else None
     if base:
         provider = "github" if pr_event else ("gitlab" if env.get("GITLAB_CI") == "true" else "local")
-        return _range(repo, base, head or "HEAD", provider=provider, label=base, pr=pr_number)
+        # On a pull_request run HEAD is GitHub's merge commit; the pull request's own head is what gets reviewed.
+        default_head = pr_event["head"] if pr_event else "HEAD"
+        return _range(repo, base, head or default_head, provider=provider, label=base, pr=pr_number)
     if pr_event:
         return _range(repo, pr_event["base"], head or pr_event["head"], provider="github",
                       label=pr_event["base_ref"], pr=pr_number)
     if env.get("GITLAB_CI") == "true" and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
         iid = env.get("CI_MERGE_REQUEST_IID", "")
-        return _range(repo, env["CI_MERGE_REQUEST_DIFF_BASE_SHA"], head or env.get("CI_COMMIT_SHA") or "HEAD",
+        # In merged-results pipelines CI_COMMIT_SHA is a merge with the target branch; the source head is separate.
+        mr_head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or env.get("CI_COMMIT_SHA") or "HEAD"
+        return _range(repo, env["CI_MERGE_REQUEST_DIFF_BASE_SHA"], head or mr_head,
                       provider="gitlab", label=env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") or "the target branch",
                       pr=int(iid) if iid.isdigit() else None)
     provider = "gitlab" if env.get("GITLAB_CI") == "true" else ("github" if env.get("GITHUB_ACTIONS") == "true"

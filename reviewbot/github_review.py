@@ -470,7 +470,8 @@ def _post_one(client: GitHubClient, base: str, head_sha: str, body: str, batch: 
         # GitHub rejects the whole review when one comment misses its diff (e.g. the diff GitHub shows differs
         # from ours); the findings still get said, as body entries that keep their fingerprints.
         outcome.warnings.append(f"GitHub refused the inline comments ({exc}); they are listed in the review body")
-        entries = "\n".join(f"- {c.path}:{c.line}: see below " + _MARKER.format(c.fingerprint) for c in batch)
+        entries = "\n".join(f"- {_inline(f'{c.path}:{c.line}')}: see below " + _MARKER.format(c.fingerprint)
+                            for c in batch)
         details = "\n\n".join(_MARKER_AT_END.sub("", c.body).rstrip() for c in batch)
         payload = {"commit_id": head_sha, "event": "COMMENT", "comments": [],
                    "body": f"{body}\n\nFindings (GitHub refused them as inline comments):\n\n{entries}\n\n{details}"}

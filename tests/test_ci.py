@@ -58,6 +58,9 @@ def make_pull_request(repo: GitRepo, *, pr_files: dict[str, str] | None = None) 
 def pr(repo, model_server, github_server, tmp_path, monkeypatch):
     """A feature branch under a GitHub Actions pull_request environment, with the stand-in API behind it."""
     base, head = make_pull_request(repo)
+    # Like actions/checkout on a pull_request event: HEAD is GitHub's merge of the head into the base branch.
+    repo.git("checkout", "-q", "--detach", base)
+    repo.merge("feature", "Merge feature into main")
     model_server.default = answer_for_service
     github_server.base_sha, github_server.head_sha = base, head
     github_server.diff_lines = repo.diff_lines(base, head)
@@ -384,6 +387,7 @@ def test_a_finding_that_moved_gets_its_old_comment_updated(pr, model_server, git
     assert [c["line"] for c in first] == [21]
 
     # A new push inserts three lines above: the same finding now sits at line 24.
+    repo.git("checkout", "-q", "feature")
     repo.write("app/service.py", "import asyncio\nimport time\n\n" + SERVICE_AFTER)
     head = repo.commit("imports", all=True)
     github_server.head_sha = head
@@ -434,3 +438,27 @@ def test_hostile_model_text_cannot_inject_workflow_commands_or_pings(pr, model_s
     assert re.findall(r"<!-- reviewbot:fp=([0-9a-f]+) -->", comment["body"]) != ["deadbeefdeadbeef"]
     assert comment["body"].count("<!--") == 1
     assert "```suggestion\n    await asyncio.sleep(5)\n```" in comment["body"]
+
+
+def test_gitlab_merged_results_pipeline_reviews_the_source_head(repo, model_server, run_cli, monkeypatch):
+    base, head = make_pull_request(repo)
+    merge_base = repo.git("merge-base", base, head).strip()
+    repo.git("checkout", "-q", "--detach", base)
+    merged = repo.merge("feature", "merged result")  # what GitLab builds and checks out
+    model_server.default = answer_for_service
+    env = gitlab_env(merge_base, merged)
+    env["CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"] = head
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = run_cli("ci")
+    assert result.exit_code == 1
+    assert f"{head[:12]}" in result.stderr
+    assert "LANDED_ON_MAIN_LATER" not in all_prompts(model_server)
+
+
+def test_base_option_on_a_pull_request_run_reviews_the_pull_request_head(pr, model_server, github_server, run_cli):
+    merged = pr["repo"].head()  # the pr fixture checked out GitHub's merge commit
+    result = run_cli("ci", "--base", "main", "--post-review")
+    assert result.exit_code == 1
+    assert merged[:12] not in result.stderr and pr["head"][:12] in result.stderr
+    assert [c["commit_id"] for c in github_server.comments_by()] == [pr["head"]]
