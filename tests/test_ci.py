@@ -462,3 +462,13 @@ def test_base_option_on_a_pull_request_run_reviews_the_pull_request_head(pr, mod
     assert result.exit_code == 1
     assert merged[:12] not in result.stderr and pr["head"][:12] in result.stderr
     assert [c["commit_id"] for c in github_server.comments_by()] == [pr["head"]]
+
+
+def test_installed_program_runs_the_check(pr, github_server, run_reviewbot):
+    """The real `python -m reviewbot ci` in a subprocess: the command registers itself and exits like the CLI."""
+    assert "ci" in run_reviewbot("--help").stdout
+    proc = run_reviewbot("ci", "--post-review")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("::error file=app/service.py,line=21,")
+    assert [c["line"] for c in github_server.comments_by()] == [21]
+    assert "ghs_testtoken123" not in proc.stdout + proc.stderr
