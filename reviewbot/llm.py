@@ -1,19 +1,30 @@
 """The one place that talks to a model: Chat Completions through the `openai` package.
 
-Any OpenAI-compatible server works (OpenAI, Azure's v1 endpoint, Ollama, vLLM, LM Studio, llama.cpp). The
-SDK's own retry loop handles 429 (honouring Retry-After), 5xx and connection errors with exponential
-backoff and jitter; reviewbot bounds the count and the per-request timeout. Errors leave this module as
-ModelError sentences that name the model and the endpoint, never the key.
+Any OpenAI-compatible server works (OpenAI, Azure's v1 endpoint, Ollama, vLLM, LM Studio, llama.cpp).
+Retries are reviewbot's own (the SDK's are switched off) so that they are bounded in count *and* time: 429
+(honouring Retry-After up to MAX_RETRY_AFTER), 408/409, 5xx and connection errors and timeouts are retried with
+exponential backoff and jitter, at most `max_retries` times; a server asking for a longer pause is not waited
+for. Once the endpoint itself has failed (unreachable, timing out, rejecting the key, unknown model), later
+requests of the same run fail at once instead of repeating the wait. Errors leave this module as ModelError
+sentences that name the model and the endpoint, never the key.
 """
 
 from __future__ import annotations
 
+import email.utils
+import random
 import threading
+import time
 from dataclasses import dataclass, field
 
 from reviewbot.errors import ModelError
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
+
+INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubled each time, minus up to 25% jitter
+MAX_BACKOFF = 8.0
+MAX_RETRY_AFTER = 30.0  # longest Retry-After honoured: a pre-commit hook must not hang for minutes
+_RETRY_STATUSES = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,7 @@ class ChatModel:
             api_key=settings.api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url,
             timeout=settings.timeout,
-            max_retries=settings.max_retries,
+            max_retries=0,  # retries are ours: see the module docstring
         )
         self._schema = use_schema
         # Ladder of response formats; a server that rejects one (400) is asked with the next, once per run.
@@ -63,6 +74,7 @@ class ChatModel:
             )
         self._formats += [{"type": "json_object"}, None]
         self._lock = threading.Lock()
+        self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
 
     def describe(self) -> str:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
@@ -74,9 +86,13 @@ class ChatModel:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
         which rung of the format ladder the server accepts is shared by every call."""
         openai = self._openai
+        attempt = 0
         while True:
             with self._lock:
                 fmt = self._formats[0]
+                broken = self._broken
+            if broken:
+                raise ModelError(broken)
             try:
                 return self._create(messages, _with_schema(fmt, schema, schema_name), seed)
             except openai.BadRequestError as exc:
@@ -89,7 +105,46 @@ class ChatModel:
                         continue  # another thread already stepped down
                 raise ModelError(self._explain(exc)) from None
             except openai.APIError as exc:
-                raise ModelError(self._explain(exc)) from None
+                wait = self._retry_wait(exc, attempt)
+                if wait is None:
+                    raise self._give_up(exc, attempt) from None
+                time.sleep(wait)
+                attempt += 1
+
+    def _retryable(self, exc: Exception) -> bool:
+        openai = self._openai
+        if isinstance(exc, openai.APIConnectionError):  # timeouts included
+            return True
+        if not isinstance(exc, openai.APIStatusError):
+            return False
+        said = exc.response.headers.get("x-should-retry")  # a server's explicit word wins
+        if said in ("true", "false"):
+            return said == "true"
+        return exc.status_code in _RETRY_STATUSES or exc.status_code >= 500
+
+    def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after `exc`, or None to give up now."""
+        if attempt >= self.settings.max_retries or not self._retryable(exc):
+            return None
+        asked = _retry_after(exc)
+        if asked is not None:
+            return asked if asked <= MAX_RETRY_AFTER else None
+        return min(INITIAL_BACKOFF * 2**attempt, MAX_BACKOFF) * (1 - 0.25 * random.random())
+
+    def _give_up(self, exc: Exception, attempt: int) -> ModelError:
+        openai = self._openai
+        message = self._explain(exc)
+        asked = _retry_after(exc)
+        if asked is not None and asked > MAX_RETRY_AFTER and attempt < self.settings.max_retries:
+            message += f" and asked to wait {asked:g} s before retrying, longer than reviewbot waits; try again later"
+        elif attempt:
+            message += f" (gave up after {attempt} {'retry' if attempt == 1 else 'retries'})"
+        endpoint_down = (openai.APIConnectionError, openai.AuthenticationError, openai.PermissionDeniedError,
+                         openai.NotFoundError)
+        if isinstance(exc, endpoint_down):
+            with self._lock:
+                self._broken = self._broken or message
+        return ModelError(message)
 
     def _create(self, messages, fmt, seed) -> Completion:
         s = self.settings
@@ -101,20 +156,29 @@ class ChatModel:
             kwargs["seed"] = chosen_seed
         if fmt is not None:
             kwargs["response_format"] = fmt
-        response = self._client.chat.completions.create(**kwargs)
-        choices = getattr(response, "choices", None) or []
-        if not choices:
-            raise ModelError(f"{self.describe()} returned no choices")
+        try:
+            response = self._client.chat.completions.create(**kwargs)
+        except ValueError as exc:  # a 200 whose body is not JSON: a proxy's HTML page, a truncated answer
+            raise ModelError(
+                f"{self.describe()} answered with a body that is not JSON ({_short(exc)}); is the base URL an "
+                "OpenAI-compatible /v1 endpoint?"
+            ) from None
+        # The SDK does not validate answers, so an odd server can hand back any shape: read it defensively.
+        choices = getattr(response, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise ModelError(f"{self.describe()} returned no choices (the answer is not a chat completion)")
         choice = choices[0]
-        text = (choice.message.content or "") if choice.message else ""
+        content = getattr(getattr(choice, "message", None), "content", None)
+        finish_reason = getattr(choice, "finish_reason", None)
+        finish_reason = finish_reason if isinstance(finish_reason, str) else None
+        text = content if isinstance(content, str) else ""
         usage = getattr(response, "usage", None)
-        tokens_in = int(getattr(usage, "prompt_tokens", 0) or 0)
-        tokens_out = int(getattr(usage, "completion_tokens", 0) or 0)
+        tokens_in = _count(getattr(usage, "prompt_tokens", 0))
+        tokens_out = _count(getattr(usage, "completion_tokens", 0))
         if not text.strip():
             # Reasoning models sometimes spend the whole answer budget thinking: that is not "no findings".
-            reason = choice.finish_reason or "unknown"
-            raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
-        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=choice.finish_reason)
+            raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {finish_reason or 'unknown'})")
+        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason)
 
     def _explain(self, exc: Exception) -> str:
         text = self._explain_raw(exc)
@@ -135,7 +199,7 @@ class ChatModel:
         if isinstance(exc, openai.NotFoundError):
             return f"{where} answered 404: the model or the endpoint path does not exist (check --model and --base-url)"
         if isinstance(exc, openai.RateLimitError):
-            return f"{where} kept answering 429 (rate limited) after {self.settings.max_retries} retries"
+            return f"{where} answered 429 (rate limited)"
         if isinstance(exc, openai.APIStatusError):
             return f"{where} answered HTTP {exc.status_code}: {_short(exc)}"
         return f"{where} failed: {_short(exc)}"
@@ -145,6 +209,32 @@ def _with_schema(fmt: dict | None, schema: dict | None, name: str) -> dict | Non
     if schema is None or fmt is None or fmt.get("type") != "json_schema":
         return fmt
     return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """The pause a server asked for (retry-after-ms, Retry-After in seconds or as an HTTP date), if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / scale
+        except ValueError:
+            when = email.utils.parsedate_tz(value)
+            if when is None:
+                continue
+            seconds = email.utils.mktime_tz(when) - time.time()
+        if seconds == seconds:  # not NaN
+            return max(seconds, 0.0)
+    return None
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _short(exc: Exception) -> str:
