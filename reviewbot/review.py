@@ -296,6 +296,7 @@ def execute(
     failed: dict[str, str] = {}
     summaries: list[str] = []
     by_chunk: dict[tuple[str, int], list[list[Finding]]] = {}
+    chunk_drops: dict[tuple[str, int], list[Counter]] = {}
     chunk_ids: dict[int, int] = {}
     for req, out in zip(requests, outcomes):
         usage = usage + out.usage
@@ -303,20 +304,24 @@ def execute(
             for p in req.chunk.paths:
                 failed.setdefault(p, out.error)
             continue
-        dropped["invalid"] += out.invalid
         if out.summary:
             summaries.append(out.summary)
         # Anchor and filter each answer before voting, so samples are compared on corrected lines.
         filtered = findings_mod.filter_findings(out.findings, the_plan.diff, settings.filter_mode)
-        dropped.update(filtered.dropped)
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
+        chunk_drops.setdefault((req.agent, cid), []).append(filtered.dropped + Counter(invalid=out.invalid))
 
     current: list[Finding] = []
-    for samples in by_chunk.values():
+    for key, samples in by_chunk.items():
         kept, lost = _vote(samples, settings.sample_share)
         dropped["outvoted"] += lost
         current.extend(kept)
+        # Samples of one chunk mostly repeat each other's mistakes: count a chunk's drops as one review's
+        # (the largest count among its samples), not once per sample.
+        counts = chunk_drops[key]
+        for reason in set().union(*counts):
+            dropped[reason] += max(c[reason] for c in counts)
     current += list(the_plan.local_findings)
     for extra in extra_filters:
         current, counts = extra(current, the_plan.diff)

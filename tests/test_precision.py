@@ -244,13 +244,15 @@ def test_samples_keep_findings_most_samples_report(repo, model_server, run_cli):
     _stage(repo)
     agreed = _finding(22, message="time.sleep blocks")
     lonely = _finding(24, category="race", message="only one sample saw this")
-    by_seed = {0: [agreed, lonely], 1: [agreed], 2: []}
+    nowhere = _finding(23, category="injection", quote="os.system(cmd)")  # every sample repeats this one
+    by_seed = {0: [agreed, lonely, nowhere], 1: [agreed, nowhere], 2: [nowhere]}
     model_server.default = lambda body: {"findings": by_seed[body["seed"]]}
     result = run_cli("diff", "--staged", "--samples", "3")
     assert result.exit_code == 1, result.stderr
     assert "time.sleep blocks" in result.stdout
     assert "only one sample saw this" not in result.stdout
     assert "1 dropped outvoted" in result.stderr
+    assert "1 dropped unanchored" in result.stderr  # counted once for the chunk, not once per sample
     assert sorted(r["seed"] for r in model_server.requests) == [0, 1, 2]
     # Same diff, different seeds: the three requests differ only in their seed.
     assert len({json.dumps(r["messages"]) for r in model_server.requests}) == 1
