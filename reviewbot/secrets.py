@@ -1,0 +1,796 @@
+"""Keep secrets on the developer's machine: find them, redact them before anything is sent, report them locally.
+
+Detection uses the token detectors of Yelp's detect-secrets (imported lazily, on the first scan) for the formats it
+knows well, and a few rules of our own where it has gaps:
+
+- a private-key block spans lines (BEGIN .. END): every line of it is redacted, not only the header the library flags;
+- passwords in URLs with an empty user name or characters the library's pattern refuses (``redis://:pw@host``);
+- assignments to secret-sounding names (``*_SECRET``, ``*_TOKEN``, ``*_KEY``, ``*PASSWORD*``) in code, YAML, env,
+  INI and JSON styles. The library's KeywordDetector is not used: it needs a file name to pick its patterns, does not
+  know ``*_TOKEN`` names, and accepts any word as a value. Here the value must look like a literal secret, not an
+  expression, a lookup or a placeholder (``changeme``, ``xxx``, ``<your-key>``, ``${VAR}``);
+- newer key formats: Google ``AIza...``, OpenAI ``sk-proj-...`` and plain ``sk-...``, Anthropic, Hugging Face,
+  GitHub fine-grained ``github_pat_...``, and ``Authorization: Bearer/Basic`` credentials.
+
+Only the plugins' compiled regular expressions (and the JWT shape check) are used: never ``analyze_line``, which
+consults detect-secrets' global settings and may call a plugin's ``verify`` (a network request with the secret).
+Nothing here writes a file or opens a connection.
+
+A line holding ``pragma: allowlist secret`` (detect-secrets' own marker) is never flagged nor redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import dataclasses
+import functools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+from reviewbot.models import Diff, FileDiff, Finding, Severity
+
+PRIVATE_KEY = "private key"
+SECRET_ASSIGNMENT = "secret assignment"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    kind: str  # e.g. "AWS access key", "GitHub token", "private key", "password in URL", "secret assignment"
+    line: int  # 1-based line number within the text scanned (the new-file line number for a FileDiff's new side)
+    start: int  # character offsets of the secret value within that line
+    end: int
+
+
+# -- sensitive files -------------------------------------------------------------------------------------------
+
+_KEY_FILE_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".pkcs12", ".p8", ".jks", ".keystore", ".ppk", ".keytab",
+                      ".kdbx")
+_SSH_PRIVATE_KEYS = frozenset(
+    f"id_{alg}{sk}" for alg in ("rsa", "dsa", "ecdsa", "ed25519") for sk in ("", "_sk"))
+_CREDENTIAL_FILES = frozenset({".netrc", "_netrc", ".pgpass", ".pypirc", ".git-credentials", ".htpasswd",
+                               "credentials.json"})
+_CREDENTIAL_PATH_ENDINGS = (".aws/credentials",)
+_STATE_SUFFIXES = (".tfstate", ".tfstate.backup")
+# Names that mark an env file as a committed template rather than the real thing.
+_ENV_TEMPLATE_WORDS = frozenset({"example", "examples", "sample", "template", "tmpl", "tpl", "dist", "defaults",
+                                 "schema", "vault"})
+
+
+def sensitive_reason(path: str) -> str | None:
+    """Why a file must never be sent to a model (and committing it is an error), or None for ordinary files.
+
+    Sensitive:
+    - env files: ``.env``, ``.env.local``, ``.env.production``, ``prod.env`` ... but not committed templates such as
+      ``.env.example``, ``.env.sample``, ``.env.template``, ``.env.dist``, ``.env.defaults``, ``.env.vault``
+      (dotenv-vault's encrypted file);
+    - private keys and key stores: ``*.pem``, ``*.key``, ``*.p12``, ``*.pfx``, ``*.pkcs12``, ``*.p8``, ``*.jks``,
+      ``*.keystore``, ``*.ppk``, ``*.keytab``, ``*.kdbx``, and SSH private keys ``id_rsa``, ``id_dsa``,
+      ``id_ecdsa``, ``id_ed25519`` (and their ``_sk`` variants). A ``.pem`` may hold only a certificate; it is
+      still treated as a key file, because it is the usual home of private keys (name certificates ``.crt``).
+    - credential files: ``.netrc``, ``.pgpass``, ``.pypirc``, ``.git-credentials``, ``.htpasswd``,
+      ``credentials.json``, Google's ``client_secret*.json``, ``.aws/credentials``;
+    - Terraform state (``*.tfstate``, ``*.tfstate.backup``), which stores every resource's secrets in plain text.
+
+    Not sensitive: public keys (``id_rsa.pub``, ``*.pub``) and certificates (``*.crt``, ``*.cer``) are public by
+    design, and teams commit them on purpose (deploy keys, ``authorized_keys``); blocking them would only teach people
+    to skip the hook. ``.npmrc`` and ``.envrc`` are often committed without credentials: their content is scanned
+    like any other file instead.
+    """
+    norm = path.replace("\\", "/").lower()
+    name = norm.rsplit("/", 1)[-1]
+    if name == ".env" or name.startswith(".env.") or (name.endswith(".env") and len(name) > 4):
+        if not _ENV_TEMPLATE_WORDS.intersection(re.split(r"[._\-]", name)):
+            return "an environment file, which usually holds credentials"
+        return None
+    if name in _SSH_PRIVATE_KEYS:
+        return "an SSH private key"
+    if name.endswith(_KEY_FILE_SUFFIXES):
+        return "a private key or key store"
+    if name in _CREDENTIAL_FILES or norm.endswith(_CREDENTIAL_PATH_ENDINGS) or (
+            name.startswith("client_secret") and name.endswith(".json")):
+        return "a credentials file"
+    if name.endswith(_STATE_SUFFIXES):
+        return "Terraform state, which stores secrets in plain text"
+    return None
+
+
+def is_sensitive_path(path: str) -> bool:
+    """True for files that are never sent to a model; see `sensitive_reason` for the list and its reasons."""
+    return sensitive_reason(path) is not None
+
+
+# -- telling literal secrets from code and placeholders ----------------------------------------------------------
+
+_PLACEHOLDER_RE = re.compile(r"«REDACTED:[^»\n]*»")
+_ALLOWLIST_RE = re.compile(r"pragma:\s*allowlist[ \-]secret", re.IGNORECASE)
+
+_PLACEHOLDER_WORDS = frozenset({
+    "changeme", "change_me", "change-me", "password", "passwd", "pass", "secret", "token", "apikey", "api_key",
+    "api-key", "key", "todo", "tbd", "fixme", "none", "null", "nil", "undefined", "empty", "test", "testing",
+    "example", "sample", "dummy", "placeholder", "redacted", "hidden", "masked", "default", "value", "string",
+    "required", "optional", "foo", "bar", "foobar", "username", "user", "admin", "root", "true", "false",
+})
+_PLACEHOLDER_FRAGMENTS = ("changeme", "change_me", "change-me", "example", "placeholder", "redacted", "dummy",
+                          "password", "passw0rd",
+                          "your_", "your-", "yourpass", "yourkey", "yourtoken", "xxxx", "****", "....", "<", ">",
+                          "${", "{{", "}}", "%(", "#{")
+
+
+def _is_placeholder(value: str) -> bool:
+    """Values that stand in for a secret: documentation, templates, variables, masks, or our own redactions."""
+    v = value.strip().lower()
+    if not v or v in _PLACEHOLDER_WORDS or len(set(v)) == 1:
+        return True
+    if v[0] in "$%{" or v.startswith(("your", "my-", "my_", "insert", "replace", "enter")):
+        return True
+    return any(frag in v for frag in _PLACEHOLDER_FRAGMENTS)
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+# Names are judged by their last word, after splitting on _ - . and camelCase (db.password, self.api_key, apiKey):
+# PASSWORD_RESET_URL, token_type or credential_process name something about a secret, not the secret itself.
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "contrasena",
+                             "contraseña"})
+_SECRET_WORDS = frozenset({"secret", "credential", "credentials", "apikey", "accesskey", "secretkey", "privatekey",
+                           "clientsecret", "authtoken", "accesstoken", "refreshtoken"})
+# KEY after one of these is a credential (SECRET_KEY, api_key); after others it may be a database or cache key.
+_CREDENTIAL_KEY_QUALIFIERS = frozenset({"secret", "api", "private", "access", "auth", "client", "signing",
+                                        "encryption", "master", "app", "service", "account", "webhook", "license"})
+_NEUTRAL_SUFFIXES = frozenset({"value", "str", "string", "raw", "plain", "plaintext", "b64", "base64", "hex"})
+# Words that make the name refer to something that is not a credential (a database key, an NLP vocabulary token).
+_NOT_A_CREDENTIAL = frozenset({
+    "public", "pub", "primary", "foreign", "sort", "cache", "partition", "lookup", "i18n", "translation", "bos",
+    "eos", "pad", "unk", "sep", "cls", "mask", "special", "csrf", "xsrf", "next", "page", "pagination",
+    "continuation", "cursor", "idempotency", "lock", "change", "output", "input", "max", "num", "total", "keyboard",
+    "hotkey", "shortcut", "example", "sample", "fake", "dummy", "mock", "test", "s3", "object", "bucket", "result",
+    "row", "column", "dict", "map", "group", "index", "unique", "composite", "route", "routing", "list", "item",
+    "node", "field", "label", "react", "hash", "verify", "verification",
+})
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_.\-\s]+")
+_ATTRIBUTE_CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_SCREAMING_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_WORDS_VALUE = re.compile(r"[A-Za-z]+(?:[_\-.:][A-Za-z]+)*")  # a word or joined words: a name, not a secret
+_LOWER_WORDS_VALUE = re.compile(r"[a-z0-9]+(?:[_\-.][a-z0-9]+)+")
+_TOKEN_CHARSET = re.compile(r"[A-Za-z0-9+/=_\-]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_URL_START = re.compile(r"[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}){1,2}")
+_CODE_LIKE = re.compile(r"\\|\(\?|\{.*\}|\[.*\]")
+_CODE_KEYWORDS = frozenset({"none", "null", "nil", "true", "false", "undefined", "yes", "no", "on", "off", "self",
+                            "this", "env", "required", "optional"})
+
+
+def _name_class(name: str) -> str | None:
+    """How a name's value is judged: "password" (any literal), "secret" (needs a digit or symbol), "token" (needs
+    to look random: also lexer, lock and pagination tokens, database and cache keys), or None: not a secret name."""
+    words = [w.lower().rstrip("0123456789") for w in _CAMEL_SPLIT.split(name.rsplit(".", 1)[-1]) if w]
+    words = [w for w in words if w]
+    while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
+        words.pop()
+    if not words or _NOT_A_CREDENTIAL.intersection(words):
+        return None
+    last = words[-1]
+    if last in _PASSWORD_WORDS:
+        return "password"
+    if last in _SECRET_WORDS or (last == "key" and len(words) >= 2 and words[-2] in _CREDENTIAL_KEY_QUALIFIERS):
+        return "secret"
+    if last == "token" or (last == "key" and len(words) >= 2):
+        return "token"
+    return None
+
+
+def _looks_random(value: str) -> bool:
+    return (len(value) >= 16 and bool(_TOKEN_CHARSET.fullmatch(value)) and _has_digit_and_letter(value)
+            and not _UUID.fullmatch(value) and _entropy(value) >= 3.0)
+
+
+def _literal_secret(value: str, name: str, name_class: str, quoted: bool) -> bool:
+    """Does this assigned value look like a literal secret rather than code, a name or a placeholder?"""
+    if any(c.isspace() for c in value) or _is_placeholder(value) or value.lower() == name.lower():
+        return False
+    if value.isdigit() or _WORDS_VALUE.fullmatch(value) or value[0] in "/~" or value.startswith("./"):
+        return False  # a number; words (lexer tokens, header and setting names, examples); a path
+    if (_LOWER_WORDS_VALUE.fullmatch(value) and sum(c.isdigit() for c in value) < len(value) / 5) or \
+            _SCREAMING_NAME.fullmatch(value):
+        return False  # identifiers such as pipeline_definition_s3_location or GITHUB_TOKEN
+    if _URL_START.match(value) or value.startswith("arn:"):
+        return False  # a URL (passwords in URLs have their own rule), an AWS ARN
+    if _COLOUR.fullmatch(value) or _CODE_LIKE.search(value) or _ATTRIBUTE_CHAIN.fullmatch(value):
+        return False  # a colour, a regular expression or template, an attribute path
+    if not quoted:
+        # Unquoted values appear in env, YAML and INI files, but also as code on the right of an "=".
+        if any(c in value for c in "()[]{}<>$%") or value[0] in "!&*|>@":
+            return False
+        if value.lower() in _CODE_KEYWORDS:
+            return False
+        if value.isidentifier() and not any(c.isdigit() for c in value):
+            return False  # a variable name like `pwd` or `DEFAULT_PASSWORD`
+    if name_class == "token":
+        return _looks_random(value)
+    if name_class == "secret":
+        return len(value) >= 8 and (any(c.isdigit() for c in value) or not value.replace("_", "").isalnum())
+    return len(value) >= 6
+
+
+def _jwt_shape_ok(token: str) -> bool:
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
+    return JwtTokenDetector.is_formally_valid(token.rstrip("."))
+
+
+def _basic_credentials_ok(value: str) -> bool:
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and password) and not _is_placeholder(password)
+
+
+def _mixed_token(value: str) -> bool:
+    return any(c.isdigit() for c in value) and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def _has_digit_and_letter(value: str) -> bool:
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+# -- rules -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    group: int | str = 0  # 0: the whole match; a number or name: that group; -1: the first group that matched
+    # Run only on lines holding one of these (speed, and no quadratic scans of long lines); a needle with capitals
+    # is looked up as written, others case-insensitively. Empty: run over the whole text.
+    needles: tuple[str, ...] = ()
+    check: Callable[[str], bool] | None = None  # a further test of the value
+    extend: str = ""  # characters a token may continue with past the library's fixed length (long Stripe keys)
+    boundary: bool = True  # a whole-match token must not be glued to a preceding letter or digit
+
+
+# detect-secrets plugins used, with our kind names. Left out: the high-entropy string detectors (they flag hashes,
+# UUIDs, lock-file checksums: too noisy to block a commit), KeywordDetector (see the module docstring), the IP
+# address detector (an address is not a secret), PrivateKeyDetector (it flags only the header line: the block
+# rule below handles whole keys). Also left out, because a hostile pull request could stall the check with them:
+# the IBM Cloud IAM, IBM COS HMAC, Cloudant and SoftLayer detectors (their assignment patterns backtrack cubically
+# on a run of spaces: "password" + 2,000 spaces takes 30 s; our assignment rule covers those names) and
+# NpmDetector (`//.+/:_authToken=` is quadratic on a long line of slashes: 200 s for 200 kB; replaced below).
+_LIBRARY_PLUGINS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    # (module, class, kind, needles: every match of the plugin's patterns holds one of them)
+    ("aws", "AWSKeyDetector", "AWS access key", ("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws")),
+    ("github_token", "GitHubTokenDetector", "GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    ("gitlab_token", "GitLabTokenDetector", "GitLab token", ("gl", "GR1348941")),
+    ("slack", "SlackDetector", "Slack token", ("xox", "hooks.slack.com")),
+    ("stripe", "StripeDetector", "Stripe key", ("k_live_",)),
+    ("openai", "OpenAIDetector", "OpenAI API key", ("T3BlbkFJ",)),
+    ("jwt", "JwtTokenDetector", "JSON web token", ("eyJ",)),
+    ("basic_auth", "BasicAuthDetector", "password in URL", ("://",)),
+    ("artifactory", "ArtifactoryDetector", "Artifactory token", ("AKC", "AP")),
+    ("azure_storage_key", "AzureStorageKeyDetector", "Azure storage key", ("AccountKey=",)),
+    ("twilio", "TwilioKeyDetector", "Twilio key", ("AC", "SK")),
+    ("sendgrid", "SendGridDetector", "SendGrid key", ("SG.",)),
+    ("discord", "DiscordBotTokenDetector", "Discord bot token", ()),
+    ("pypi_token", "PypiTokenDetector", "PyPI token", ("pypi-",)),
+    ("mailchimp", "MailchimpDetector", "Mailchimp key", ("-us",)),
+    ("square_oauth", "SquareOAuthDetector", "Square OAuth secret", ("sq0csp-",)),
+    ("telegram_token", "TelegramBotTokenDetector", "Telegram bot token", ()),
+)
+_TOKEN_TAIL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_JWT_TAIL = _TOKEN_TAIL + "-_.+/="
+# Plugins whose patterns capture the secret in a group (the others' groups are prefix alternations, e.g. ghp|gho).
+_GROUP_MATCH = frozenset({"AWSKeyDetector", "BasicAuthDetector"})
+
+
+def _library_rules() -> list[_Rule]:
+    import importlib
+
+    rules: list[_Rule] = []
+    for module_name, class_name, kind, needles in _LIBRARY_PLUGINS:
+        try:
+            module = importlib.import_module(f"detect_secrets.plugins.{module_name}")
+            plugin = getattr(module, class_name)
+        except (ImportError, AttributeError):  # an older detect-secrets without this plugin
+            continue
+        for index, pattern in enumerate(plugin.denylist):
+            uses_group = bool(pattern.groups) and class_name in _GROUP_MATCH
+            rule_kind = "AWS secret key" if class_name == "AWSKeyDetector" and index else kind
+            rules.append(_Rule(
+                kind=rule_kind,
+                pattern=pattern,
+                group=-1 if uses_group else 0,
+                needles=needles,
+                check=_jwt_shape_ok if class_name == "JwtTokenDetector" else None,
+                extend="" if uses_group else (_JWT_TAIL if class_name == "JwtTokenDetector" else _TOKEN_TAIL),
+                boundary=not uses_group,
+            ))
+    return rules
+
+
+_NAME = r"(?P<name>[A-Za-z_][\w.\-]{0,100})"  # bounded, like every repetition here: no slow backtracking
+_QUOTED_ASSIGNMENT = re.compile(
+    r"(?<![\w.\-])(?<!::)" + _NAME  # not Namespace::ApiKey (a type name)
+    + r"""["']?\]?[ \t]{0,40}"""  # the closing quote and bracket of a key: "api_key": or ['api_key'] =
+    + r"(?::[ \t]{0,4}[A-Za-z_][\w.\[\], |]{0,60}?[ \t]{0,4}(?==))?"  # a type annotation: password: str = ...
+    + r"(?:=>|:=|\?\?=|\|\|=|=(?!=)|:)[ \t]{0,40}"  # not ==: comparisons in code are mostly against sentinels
+    + r"(?:[rRbBuU]{1,2}|@)?"  # string prefixes: r"", b"", C# @""
+    + r"""(?P<q>["'`])(?P<value>[^\n"'`]*)(?P=q)""")
+_UNQUOTED_ASSIGNMENT = re.compile(
+    r"^[ \t]*(?:export[ \t]+|-[ \t]+)?" + _NAME
+    + r"(?:[ \t]{0,40}=[ \t]{0,40}|:[ \t]{1,40})"
+    # A comment needs a space before it (as in YAML and dotenv): "pa#ss;w,rd" is one value.
+    + r"""(?P<value>[^\s"'`]*[^\s"'`,;])(?:[ \t]+[#;].*)?[ \t\r]*$""",
+    re.MULTILINE)
+
+
+def _assignment_check(quoted: bool) -> Callable[[re.Match[str]], bool]:
+    def check(match: re.Match[str]) -> bool:
+        name = match.group("name")
+        name_class = _name_class(name)
+        return name_class is not None and _literal_secret(match.group("value"), name, name_class, quoted)
+    return check
+
+
+# Own rules, in priority order after the library's: a span found by several rules gets the first rule's kind.
+_OWN_TOKEN_RULES: tuple[_Rule, ...] = (
+    _Rule("GitHub token", re.compile(r"github_pat_[A-Za-z0-9_]{22,}"), needles=("github_pat_",)),
+    _Rule("Google API key", re.compile(r"AIza[0-9A-Za-z_\-]{35}"), needles=("AIza",), extend=_TOKEN_TAIL),
+    _Rule("Anthropic API key", re.compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{20,}"), needles=("sk-ant-",)),
+    _Rule("OpenAI API key", re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}"), needles=("sk-",),
+          check=_has_digit_and_letter),
+    _Rule("OpenAI API key", re.compile(r"sk-[A-Za-z0-9]{32,}"), needles=("sk-",), check=_mixed_token),
+    _Rule("Hugging Face token", re.compile(r"hf_[A-Za-z0-9]{30,}"), needles=("hf_",), check=_mixed_token),
+    _Rule("npm token", re.compile(r"/:_authToken=[ \t]{0,4}(?P<tok>npm_[A-Za-z0-9]{20,}|[A-Fa-f0-9\-]{36})"),
+          group="tok", needles=("_authToken",), boundary=False),
+    _Rule("npm token", re.compile(r"/:_(?:auth|password)=[ \t]{0,4}(?P<tok>[A-Za-z0-9+/]{8,}={0,2})"),
+          group="tok", needles=("/:_auth", "/:_password"), boundary=False),
+    # The library's BasicAuthDetector misses an empty user name (redis://:pw@host) and passwords with ! $ & ...
+    _Rule("password in URL",
+          re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s:/@'\"]{0,200}:"
+                     r"(?P<pw>[^\s:/@'\"]{3,200})@[\w\[]"),
+          group="pw", needles=("://",), boundary=False),
+    _Rule("bearer token", re.compile(r"\b(?:[Bb]earer|BEARER)[ \t]{1,4}(?P<tok>[A-Za-z0-9\-._~+/]{20,}=*)"),
+          group="tok", needles=("bearer",), check=_has_digit_and_letter, boundary=False),
+    _Rule("basic auth credentials",
+          re.compile(r"\b(?:[Bb]asic|BASIC)[ \t]{1,4}(?P<b64>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])"),
+          group="b64", needles=("basic",), check=_basic_credentials_ok, boundary=False),
+)
+
+_ASSIGNMENT_NEEDLES = ("pass", "pwd", "secret", "token", "key", "credential", "contras")
+
+
+@functools.cache
+def _rules() -> tuple[_Rule, ...]:
+    """Every single-line rule, best kind first. Built on first use: importing detect-secrets takes ~0.1 s."""
+    return tuple(_library_rules()) + _OWN_TOKEN_RULES
+
+
+# -- scanning ----------------------------------------------------------------------------------------------------
+
+_BEGIN_KEY = re.compile(r"-{4,5} ?BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)? ?-{4,5}")
+_END_KEY = re.compile(r"-{4,5} ?END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)? ?-{4,5}")
+_KEY_BODY_RUN = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_KEY_BODY_LINE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_MAX_KEY_LINES = 400
+# Characters other than "\n" that str.splitlines() treats as line breaks: a span never includes one.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _body_span(line: str) -> tuple[int, int] | None:
+    """The key material on a line inside a key block. Short runs before it (a rendered line number) and a leading
+    diff "+" stay: at most one character of key."""
+    runs = list(_KEY_BODY_RUN.finditer(line))
+    if not runs:
+        return None
+    first = next((r for r in runs if len(r.group()) >= 4), max(runs, key=lambda r: len(r.group())))
+    start, end = first.start(), runs[-1].end()
+    if line[start] == "+" and end - start > 1:
+        start += 1
+    return start, end
+
+
+def _key_blocks(lines: Sequence[str]) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of every line of every private-key block: header, body and footer."""
+    spans: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(lines):
+        begin = _BEGIN_KEY.search(lines[i])
+        if not begin:
+            i += 1
+            continue
+        line = lines[i]
+        end_same = _END_KEY.search(line, begin.end())
+        if end_same:  # a one-line key with escaped newlines, e.g. JSON service-account files
+            if _KEY_BODY_LINE.search(line, begin.end(), end_same.start()):
+                spans.append((i, begin.start(), end_same.end()))
+            i += 1
+            continue
+        footer = next((j for j in range(i + 1, min(len(lines), i + 1 + _MAX_KEY_LINES))
+                       if _END_KEY.search(lines[j])), None)
+        if footer is not None:
+            body = range(i + 1, footer)
+        else:  # no footer in sight (a clipped hunk): the block runs while lines look like key material
+            j = i + 1
+            while j < len(lines) and _KEY_BODY_LINE.search(lines[j]):
+                j += 1
+            body = range(i + 1, j)
+        if not any(_KEY_BODY_LINE.search(lines[j]) for j in body):
+            i += 1  # a header mentioned in code, not a key
+            continue
+        spans.append((i, begin.start(), len(line.rstrip())))
+        for j in body:
+            span = _body_span(lines[j])
+            if span:
+                spans.append((j, *span))
+        if footer is not None:
+            m = _END_KEY.search(lines[footer])
+            assert m is not None
+            spans.append((footer, m.start(), m.end()))
+            i = footer + 1
+        else:
+            i = body.stop
+    return spans
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Text:
+    """A text with its line starts, for turning offsets into (line, column)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = [0]
+        for ln in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(ln) + 1)
+        self._lower: str | None = None
+        self._needles: dict[str, list[int]] = {}
+
+    @property
+    def lower(self) -> str:
+        """ASCII-lower-cased text: str.lower() may change the length (İ), which would shift every offset."""
+        if self._lower is None:
+            self._lower = self.text.translate(_ASCII_LOWER)
+        return self._lower
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def lines_holding(self, needles: Sequence[str]) -> list[int]:
+        """Indexes of the lines holding any of the needles, in order."""
+        found: set[int] = set()
+        for needle in needles:
+            found.update(self._needle_lines(needle))
+        return sorted(found)
+
+    def _needle_lines(self, needle: str) -> list[int]:
+        cached = self._needles.get(needle)
+        if cached is None:
+            cached = []
+            hay = self.text if needle != needle.lower() else self.lower
+            pos = hay.find(needle)
+            while pos != -1:
+                index = self.line_of(pos)
+                cached.append(index)
+                pos = hay.find(needle, self.starts[index] + len(self.lines[index]) + 1)
+            self._needles[needle] = cached
+        return cached
+
+    def present(self, needles: Iterable[str]) -> frozenset[str]:
+        """Which of the needles occur anywhere in the text."""
+        return frozenset(n for n in needles if n in (self.text if n != n.lower() else self.lower))
+
+
+def _matches(pattern: re.Pattern[str], doc: _Text, needles: Sequence[str]) -> Iterator[tuple[re.Match[str], int]]:
+    """Matches with the offset of the string they were found in (a line, when needles narrow the search)."""
+    if not needles:
+        for m in pattern.finditer(doc.text):
+            yield m, 0
+    else:
+        for index in doc.lines_holding(needles):
+            for m in pattern.finditer(doc.lines[index]):
+                yield m, doc.starts[index]
+
+
+def _span(m: re.Match[str], group: int | str) -> tuple[int, int] | None:
+    if group == -1:
+        for g in range(1, (m.re.groups or 0) + 1):
+            if m.group(g):
+                return m.span(g)
+        return None
+    if m.group(group) is None:
+        return None
+    return m.span(group)
+
+
+def _token_hits(rule: _Rule, doc: _Text) -> Iterator[tuple[int, int]]:
+    text = doc.text
+    for m, base in _matches(rule.pattern, doc, rule.needles):
+        span = _span(m, rule.group)
+        if span is None:
+            continue
+        start, end = span[0] + base, span[1] + base
+        while start < end and text[start] in " \t\"':=":  # patterns that include their delimiters
+            start += 1
+        while end > start and text[end - 1] in " \t\"'\r":
+            end -= 1
+        if start >= end:
+            continue
+        if rule.boundary and start > 0 and text[start - 1].isalnum():
+            continue
+        while end < len(text) and text[end] in rule.extend:
+            end += 1
+        value = text[start:end]
+        if _is_placeholder(value) or (rule.check and not rule.check(value)):
+            continue
+        yield start, end
+
+
+def _assignment_hits(doc: _Text) -> Iterator[tuple[int, int]]:
+    for pattern, quoted in ((_QUOTED_ASSIGNMENT, True), (_UNQUOTED_ASSIGNMENT, False)):
+        check = _assignment_check(quoted)
+        for m, base in _matches(pattern, doc, _ASSIGNMENT_NEEDLES):
+            if check(m):
+                start, end = m.span("value")
+                yield start + base, end + base
+
+
+@functools.cache
+def _all_needles() -> frozenset[str]:
+    return frozenset(n for rule in _rules() for n in rule.needles) | frozenset(_ASSIGNMENT_NEEDLES)
+
+
+def _raw_hits(doc: _Text) -> list[tuple[int, int, int, int]]:
+    """(priority, line index, start, end) for every candidate, before filtering and merging."""
+    found = [(0, i, s, e) for i, s, e in _key_blocks(doc.lines)] if "PRIVATE KEY" in doc.text else []
+    present = doc.present(_all_needles())  # one pass decides which rules can match at all
+    rules = _rules()
+    for priority, rule in enumerate(rules, start=1):
+        if rule.needles and present.isdisjoint(rule.needles):
+            continue
+        for start, end in _token_hits(rule, doc):
+            index = doc.line_of(start)
+            line_end = doc.starts[index] + len(doc.lines[index])
+            found.append((priority, index, start - doc.starts[index], min(end, line_end) - doc.starts[index]))
+    if not present.isdisjoint(_ASSIGNMENT_NEEDLES):
+        for start, end in _assignment_hits(doc):
+            index = doc.line_of(start)
+            found.append((len(rules) + 1, index, start - doc.starts[index], end - doc.starts[index]))
+    return found
+
+
+def _kind(priority: int) -> str:
+    rules = _rules()
+    if priority == 0:
+        return PRIVATE_KEY
+    if priority <= len(rules):
+        return rules[priority - 1].kind
+    return SECRET_ASSIGNMENT
+
+
+def _scan(text: str) -> list[SecretHit]:
+    doc = _Text(text)
+    by_line: dict[int, list[tuple[int, int, int]]] = {}
+    for priority, index, start, end in _raw_hits(doc):
+        line = doc.lines[index]
+        brk = _OTHER_BREAKS.search(line, start, end)
+        if brk:
+            end = brk.start()
+        if start >= end:
+            continue
+        by_line.setdefault(index, []).append((start, end, priority))
+    hits: list[SecretHit] = []
+    for index in sorted(by_line):
+        line = doc.lines[index]
+        if _ALLOWLIST_RE.search(line):
+            continue
+        taken = [m.span() for m in _PLACEHOLDER_RE.finditer(line)]
+        spans = [s for s in by_line[index] if not any(s[0] < e and b < s[1] for b, e in taken)]
+        for start, end, priority in _merge(spans):
+            hits.append(SecretHit(_kind(priority), index + 1, start, end))
+    return hits
+
+
+def _merge(spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Overlapping spans become one, covering them all, with the kind of the best-priority rule among them."""
+    merged: list[list[int]] = []
+    for start, end, priority in sorted(spans):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            last[2] = min(last[2], priority)
+        else:
+            merged.append([start, end, priority])
+    return [(s, e, p) for s, e, p in merged]
+
+
+def find_secrets(text: str) -> list[SecretHit]:
+    """Every secret in the text, in order; lines are counted by "\\n" as git does. Multi-line key blocks give one
+    hit per line of the block. Already-redacted placeholders and allowlisted lines are never reported."""
+    if not text:
+        return []
+    return _scan(text)
+
+
+# -- redaction ---------------------------------------------------------------------------------------------------
+
+def placeholder(kind: str) -> str:
+    return f"«REDACTED:{kind}»"
+
+
+def _secret_count(hits: Sequence[SecretHit]) -> int:
+    """Secrets, not spans: the lines of one key block count once."""
+    return len(_group(hits))
+
+
+def _group(hits: Sequence[SecretHit]) -> list[list[SecretHit]]:
+    groups: list[list[SecretHit]] = []
+    for hit in sorted(hits, key=lambda h: (h.line, h.start)):
+        last = groups[-1][-1] if groups else None
+        if (last is not None and hit.kind == PRIVATE_KEY and last.kind == PRIVATE_KEY
+                and hit.line - last.line <= 2):  # a blank line may follow a block's own headers
+            groups[-1].append(hit)
+        else:
+            groups.append([hit])
+    return groups
+
+
+def _apply(lines: list[str], hits: Iterable[SecretHit]) -> None:
+    for hit in sorted(hits, key=lambda h: (h.line, h.start), reverse=True):
+        i = hit.line - 1
+        lines[i] = lines[i][:hit.start] + placeholder(hit.kind) + lines[i][hit.end:]
+
+
+def redact(text: str) -> tuple[str, int]:
+    """The text with every secret value replaced by «REDACTED:kind», and how many secrets were replaced.
+
+    Deterministic, keeps the number of lines (by "\\n" and by str.splitlines()), and idempotent: it repeats until
+    nothing is left to find, so redact(redact(x)[0]) == redact(x).
+    """
+    total = 0
+    for _ in range(len(text) + 1):  # each round shrinks the unredacted text, so this always ends
+        hits = find_secrets(text)
+        if not hits:
+            break
+        total += _secret_count(hits)
+        lines = text.split("\n")
+        _apply(lines, hits)
+        text = "\n".join(lines)
+    return text, total
+
+
+def _rank(kind: str) -> int:
+    """A kind's priority: the private-key rule first, then the single-line rules in order, assignments last."""
+    if kind == PRIVATE_KEY:
+        return 0
+    for priority, rule in enumerate(_rules(), start=1):
+        if rule.kind == kind:
+            return priority
+    return len(_rules()) + 1
+
+
+Position = tuple[int, int]  # (hunk index, line index within the hunk)
+
+
+def _side(f: FileDiff, left_out: str) -> list[Position]:
+    """A file's lines on one side, across its hunks: the new side leaves out "-" lines, the old side "+" lines."""
+    return [(h, i) for h, hunk in enumerate(f.hunks) for i, ln in enumerate(hunk.lines) if ln.kind != left_out]
+
+
+def _scan_positions(texts: Sequence[Sequence[str]], positions: Sequence[Position]) -> list[tuple[Position, SecretHit]]:
+    """Scan the lines at these positions as one text (a key block may run across hunks of a file)."""
+    if not positions:
+        return []
+    # A line text never holds "\n"; should one, a space keeps every offset and the line count intact.
+    joined = "\n".join(texts[h][i].replace("\n", " ") for h, i in positions)
+    return [(positions[hit.line - 1], hit) for hit in find_secrets(joined)]
+
+
+def _file_hits(f: FileDiff, texts: Sequence[Sequence[str]]) -> list[tuple[Position, SecretHit]]:
+    """Hits on both sides of a file's diff, merged per line (a context line is seen from both sides)."""
+    per_line: dict[Position, list[tuple[int, int, int]]] = {}
+    for left_out in ("-", "+"):
+        for pos, hit in _scan_positions(texts, _side(f, left_out)):
+            per_line.setdefault(pos, []).append((hit.start, hit.end, _rank(hit.kind)))
+    order = {pos: n for n, pos in enumerate(sorted(per_line))}
+    return [(pos, SecretHit(_kind(priority), order[pos] + 1, start, end))
+            for pos in sorted(per_line) for start, end, priority in _merge(per_line[pos])]
+
+
+def redact_file_diff(f: FileDiff) -> tuple[FileDiff, int]:
+    """The same FileDiff with secrets in its line texts (added, removed and context) and hunk headers redacted.
+
+    A private-key block has every one of its lines redacted. Returns the number of secrets replaced.
+    """
+    if not f.hunks:
+        return f, 0
+    texts = [[ln.text for ln in hunk.lines] for hunk in f.hunks]
+    total = 0
+    for _ in range(sum(len(t) for lines in texts for t in lines) + 1):  # until nothing is left to find
+        found = _file_hits(f, texts)
+        if not found:
+            break
+        total += _secret_count([hit for _, hit in found])
+        for (h, i), hit in sorted(found, key=lambda item: (item[0], item[1].start), reverse=True):
+            texts[h][i] = texts[h][i][:hit.start] + placeholder(hit.kind) + texts[h][i][hit.end:]
+    hunks = []
+    for hunk, lines in zip(f.hunks, texts):
+        section, n = redact(hunk.section)
+        total += n
+        new_lines = tuple(ln if ln.text == t else dataclasses.replace(ln, text=t) for ln, t in zip(hunk.lines, lines))
+        hunks.append(dataclasses.replace(hunk, lines=new_lines, section=section))
+    return (dataclasses.replace(f, hunks=tuple(hunks)) if total else f), total
+
+
+# -- local findings ----------------------------------------------------------------------------------------------
+
+CATEGORY = "secrets"
+_ADVICE = "remove it, load it from the environment or a secret store, and revoke it if it was ever pushed"
+
+
+def file_secrets(f: FileDiff) -> list[SecretHit]:
+    """Secrets on the new side of a file's diff, with new-file line numbers (one hit per line of a key block)."""
+    texts = [[ln.text for ln in hunk.lines] for hunk in f.hunks]
+    hits = []
+    for (h, i), hit in _scan_positions(texts, _side(f, "-")):
+        number = f.hunks[h].lines[i].new_no
+        if number is not None:
+            hits.append(dataclasses.replace(hit, line=number))
+    return hits
+
+
+def _secret_finding(path: str, line: int, message: str) -> Finding:
+    return Finding(path=path, line=line, severity=Severity.ERROR, category=CATEGORY, message=message,
+                   agent="reviewbot", source="secrets")
+
+
+def secret_findings(diff: Diff) -> list[Finding]:
+    """Errors for committed secrets, found without a model, so a commit is blocked even when the model is down.
+
+    One finding per secret on an added line of a file that is not deleted (a key block counts once, at its first
+    added line); messages name the kind, never the value. A sensitive file (see `sensitive_reason`) that is added,
+    changed, renamed or copied is one finding of its own, at its first added line (line 1 when it has none, e.g. a
+    binary key store); its lines are not reported one by one.
+    """
+    findings: list[Finding] = []
+    for f in diff.files:
+        if f.status == "deleted":
+            continue
+        reason = sensitive_reason(f.path)
+        if reason is not None:
+            first = min(f.added_lines, default=1)
+            verb = "added to" if f.status in ("added", "copied") else "changed in"
+            findings.append(_secret_finding(
+                f.path, first,
+                f"{f.path.rsplit('/', 1)[-1]} is {reason}, and it is being {verb} the repository: keep it out of "
+                "git (add it to .gitignore) and revoke anything it holds if it was ever pushed"))
+            continue
+        added = f.added_lines
+        for group in _group(file_secrets(f)):
+            lines = sorted({h.line for h in group if h.line in added})
+            if not lines:
+                continue
+            findings.append(_secret_finding(f.path, lines[0], f"Committed secret ({group[0].kind}): {_ADVICE}"))
+    return _unique(findings)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for finding in findings:
+        key = (finding.path, finding.line, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
