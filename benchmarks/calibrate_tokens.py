@@ -8,8 +8,8 @@ its encoding files at run time, which an offline machine cannot do). Set it up o
     .venv/bin/python benchmarks/calibrate_tokens.py --tokenizer-dir /tmp/tokcal
 
 The corpus is read from files already on the machine: the venv's site-packages and the Python standard library
-(python, json, yaml, markdown, toml), npm's own install (javascript, typescript, markdown, json), /usr/share and
-/usr/include (yaml, go, c, shell). Files are picked deterministically (sorted, then every k-th), so two runs on the
+(python, json, markdown, toml), /usr/lib (npm's own javascript, typescript and markdown, YAML schemas), /usr/share
+(shell, and Go from Debian's golang-1.19-src package, installed for the calibration) and /usr/include (C). Files are picked deterministically (sorted, then every k-th), so two runs on the
 same machine measure the same text. Each snippet is measured twice: as raw source and rendered like a diff with a
 new-file line number and a +/space marker in front of every line, which is closer to what reviewbot sends.
 """
@@ -103,10 +103,12 @@ def _size(path: Path) -> int:
 
 
 def render_like_diff(snippet: str) -> str:
-    """Number every line the way a review prompt does (new-file number, then a marker)."""
-    out = ["@@ -1,0 +1,0 @@\n"]
-    for number, line in enumerate(snippet.splitlines(), start=1):
-        out.append(f"{number} {'+' if number % 3 else ' '}{line}\n")
+    """Number every line the way reviewbot's prompt does: right-aligned new-file number, marker, text."""
+    lines = snippet.splitlines()
+    width = len(str(len(lines)))
+    out = [f"## File: src/example\n@@ -1,{len(lines)} +1,{len(lines)} @@\n"]
+    for number, line in enumerate(lines, start=1):
+        out.append(f"{number:>{width}} {'+' if number % 3 else ' '} {line}\n")
     return "".join(out)
 
 

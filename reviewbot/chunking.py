@@ -21,9 +21,9 @@ shifts. Instead the split points come from the paths alone:
 
 An edit to file k changes the sizes of the ranges above k in the tree only, so the chunks elsewhere stay as
 they were. Measured on 240 files of 1-3 hunks with budgets of 4k-32k tokens of diff per request: a one-line edit
-changed only the edited file's own chunk in 1,439 of 1,440 trials (two chunks in the other); a 15-line edit changed
-one chunk in 91%, two in 8%, three or four in 1% (a split or merge cascading next to it). The price is about 1.4x
-as many requests as perfect packing would need. Adding or removing a file likewise disturbs only its
+changed only the edited file's own chunk in 1,436 of 1,440 trials (two chunks in the other four); a 15-line edit
+changed one chunk in 90%, two in 8%, three or four in 2% (a split or merge cascading next to it). The price is
+about 1.4x as many requests as perfect packing would need. Adding or removing a file likewise disturbs only its
 neighbourhood in the tree.
 
 Files larger than the budget by themselves become one or more chunks of their own, packed hunk by hunk in order
