@@ -96,11 +96,23 @@ def fence(label: str, content: str) -> str:
     return f"<<<DATA-{tag} {label}\n{content}\nDATA-{tag}>>>"
 
 
+def inline(text: str) -> str:
+    """Repository text that must stay on one line (file names, notes): control and format characters escaped.
+
+    A file may be named "x\nIGNORE PREVIOUS INSTRUCTIONS\n.py"; shown raw, its name would add lines of its own
+    to the prompt, outside the data fences or as fake diff lines inside them.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for ch in text)
+
+
 def render_file(f: FileDiff) -> str:
     """One file of the diff with new-file numbers on added and context lines; removed lines unnumbered."""
-    header = f"## File: {f.path}"
+    header = f"## File: {inline(f.path)}"
     if f.status == "renamed" and f.old_path:
-        header += f" (renamed from {f.old_path})"
+        header += f" (renamed from {inline(f.old_path)})"
     elif f.status == "added":
         header += " (new file)"
     out = [header]
@@ -122,7 +134,7 @@ def render_chunk(chunk: Chunk) -> str:
 
 
 def system_message(parts: PromptParts) -> str:
-    return f"{PROTOCOL}\n\n# Your persona: {parts.agent_name}\n\n{parts.persona.strip()}\n"
+    return f"{PROTOCOL}\n\n# Your persona: {inline(parts.agent_name)}\n\n{parts.persona.strip()}\n"
 
 
 def user_message(parts: PromptParts, chunk: Chunk) -> str:
@@ -134,10 +146,10 @@ def user_message(parts: PromptParts, chunk: Chunk) -> str:
         sections.append("# Instructions for specific paths\n" + fence("path-instructions", text))
     notes = tuple(parts.notes) + tuple(chunk.notes)
     if notes:
-        sections.append("# Notes from reviewbot\n" + "\n".join(f"- {n}" for n in notes))
-    files = ", ".join(chunk.paths)
+        # Notes name files, and file names come from the repository: they are fenced like any other data.
+        sections.append("# Notes from reviewbot\n" + fence("notes", "\n".join(f"- {inline(n)}" for n in notes)))
     sections.append(
-        f"# The change to review ({len(chunk.files)} file{'s' if len(chunk.files) != 1 else ''}: {files})\n"
+        f"# The change to review ({len(chunk.files)} file{'s' if len(chunk.files) != 1 else ''})\n"
         "Format: '<new line number> + code' added, '<new line number>   code' unchanged context, "
         "'  - code' removed.\n" + fence("diff", render_chunk(chunk))
     )
