@@ -141,16 +141,19 @@ def build_verify_messages(findings: Sequence[Finding], chunk: Chunk) -> list[dic
     """System: the verification protocol. User: each finding numbered with its code, then the chunk's diff."""
     blocks = []
     for number, finding in enumerate(findings, 1):
-        path = finding.path.replace("\n", "\\n").replace("\r", "\\r")  # a path must not start a line of its own
+        # Paths, categories and messages come from the repository or the model: all of it goes inside the fence,
+        # only the number stays outside.
+        path = finding.path.replace("\n", "\\n").replace("\r", "\\r")  # cannot fake a line of its own
         where = f"{path}:{finding.line}" + (
             f"-{finding.end_line}" if finding.end_line and finding.end_line > finding.line else "")
         f = _file_in(chunk, finding.path)
         code = code_excerpt(f, finding.line, finding.last_line) if f is not None else ""
-        blocks.append(
-            f"## Finding {number}: {where} ({finding.severity.label}, {finding.category})\n"
-            f"Message:\n{fence(f'finding-{number}', finding.message.strip())}\n"
-            f"Code it points at:\n{fence('code', code or '(not shown in this diff)')}"
+        body = (
+            f"location: {where}\nseverity: {finding.severity.label}\ncategory: {finding.category}\n"
+            f"message: {finding.message.strip()}\ncode it points at ('>' marks the flagged lines):\n"
+            f"{code or '(not shown in this diff)'}"
         )
+        blocks.append(f"## Finding {number}\n{fence(f'finding-{number}', body)}")
     user = (
         f"# Findings to check ({len(findings)})\n\n" + "\n\n".join(blocks)
         + "\n\n# The change these findings are about\n"
