@@ -86,7 +86,7 @@ def classify(diff: Diff, settings: Settings) -> tuple[list[FileDiff], list[Skipp
             reason = "binary"
         elif f.is_symlink:
             reason = "symlink"
-        elif is_sensitive_path(f.path):
+        elif is_sensitive_path(f.path) or (f.old_path is not None and is_sensitive_path(f.old_path)):
             reason = "sensitive file (never sent)"
         elif not f.hunks:
             reason = "mode change only" if f.mode_changed else ("renamed, content unchanged" if f.status == "renamed"

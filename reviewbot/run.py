@@ -133,12 +133,15 @@ def make_model_factory(settings: Settings):
     return factory
 
 
-def open_cache(settings: Settings):
+def open_cache(settings: Settings, console: Console | None = None):
     if not settings.cache:
         return None
     from reviewbot.cache import ResultCache
 
-    return ResultCache()
+    cache = ResultCache()
+    if console and cache.problem:
+        console.warn(cache.problem)  # the cache was reset or switched off; the review goes on without it
+    return cache
 
 
 class Progress:
@@ -191,7 +194,7 @@ def review_diff(
     progress = Progress(console, len(the_plan.requests))
     try:
         result = review.execute(
-            the_plan, settings, model_factory=factory, cache=open_cache(settings), progress=progress,
+            the_plan, settings, model_factory=factory, cache=open_cache(settings, console), progress=progress,
             extra_filters=extra_filters,
         )
     finally:
