@@ -1,6 +1,7 @@
 """All git access lives here, through GitPython's command wrapper.
 
-Every call is read-only: reviewbot never writes to the index, the work tree, HEAD or refs. Diffs are always
+Every call is read-only: reviewbot never writes to the index, the work tree, HEAD or refs (not even the stat
+refresh that `git diff` writes back on its own: see `run`). Diffs are always
 asked for with --no-ext-diff, --no-color and --no-textconv so that user configuration cannot change what
 is parsed, and with core.quotepath off so that non-ASCII names arrive as they are.
 """
@@ -75,8 +76,11 @@ class Repository:
     def run(self, *args: str, binary: bool = False) -> str | bytes:
         git = _git_module()
         try:
+            # `git diff` against the work tree rewrites the index to refresh stale stat data (a touched file), and
+            # --no-optional-locks does not stop it; diff.autoRefreshIndex=false does. We never write.
             return self._repo.git.execute(
-                ["git", "-c", "core.quotepath=off", *args],
+                ["git", "--no-optional-locks", "-c", "diff.autoRefreshIndex=false", "-c", "core.quotepath=off",
+                 *args],
                 stdout_as_string=not binary,
                 strip_newline_in_stdout=False,
             )

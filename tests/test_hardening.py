@@ -636,3 +636,36 @@ def test_git_index_file_set_by_a_hook(repo, model_server, cli, tmp_path, monkeyp
     assert report["summary"]["files_reviewed"] == ["app/x.py"]
     prompt = model_server.prompt_text(0)
     assert "in_the_alternate_index = 1" in prompt and "in_the_work_tree_only" not in prompt
+
+
+# --- never touching the repository ---------------------------------------------------------------------------------
+
+
+def test_work_tree_diff_does_not_refresh_the_index(repo, model_server, cli):
+    # Plain `git diff` rewrites the index when a file's stat data is stale (a touched file); reviewbot must not.
+    import os
+
+    repo.commit_files({"app/x.py": "x = 1\n", "app/y.py": "y = 1\n"})
+    later = time.time() + 120
+    os.utime(repo.path / "app/y.py", (later, later))  # same content, newer mtime: stale stat data in the index
+    repo.write("app/x.py", "x = 2\n")
+    index_before = (repo.path / ".git" / "index").read_bytes()
+    result = cli("diff")
+    assert result.exit_code == 0, result.stderr
+    assert (repo.path / ".git" / "index").read_bytes() == index_before
+    assert "1 + x = 2" in model_server.prompt_text(0)
+    assert "app/y.py" not in model_server.prompt_text(0)
+
+
+def test_a_held_index_lock_does_not_stop_a_review(repo, model_server, cli):
+    # Another git process holds the index lock (an editor's background fetch, a second terminal).
+    repo.commit_files({"app/x.py": "x = 1\n"})
+    repo.write("app/x.py", "x = 2\n")
+    lock = repo.path / ".git" / "index.lock"
+    lock.write_bytes(b"")
+    try:
+        result = cli("diff")
+        assert result.exit_code == 0, result.stderr
+        assert model_server.request_count == 1
+    finally:
+        lock.unlink()
