@@ -199,7 +199,7 @@ def review_diff(
         )
     finally:
         progress.close()
-    for note in the_plan.notes:
+    for note in tuple(the_plan.notes) + tuple(getattr(result, "notes", ())):
         console.warn(note)
     return RunOutcome(result, EXIT_OK, plan=the_plan)
 

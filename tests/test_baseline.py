@@ -126,7 +126,7 @@ def test_baseline_survives_a_three_line_shift_and_a_new_finding_still_blocks(ser
     result = run_cli("diff", "--staged", "--no-cache")
     assert result.exit_code == 0, result.stdout
     assert result.stdout == ""
-    assert "1 dropped baseline" in result.stderr
+    assert "1 accepted by the baseline" in result.stderr
 
     # A different finding on the same line is not in the baseline: it blocks.
     model_server.answer_findings([_finding(24, message="still blocking"), _finding(24, "security", "eval of input")])
@@ -155,7 +155,7 @@ def test_duplicates_are_counted(service, model_server, run_cli):
     result = run_cli("diff", "--staged", "--no-cache", "--format", "json")
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["findings"]) == 1
-    assert "2 dropped baseline" in result.stderr
+    assert "2 accepted by the baseline" in result.stderr
 
 
 def test_rerecording_replaces_the_file(service, model_server, run_cli):
@@ -239,4 +239,4 @@ def test_in_ci_a_pull_request_cannot_accept_its_own_findings(service, model_serv
     service.git("rebase", "-q", "main")
     result = run_cli("ci", "--base", "main")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "1 dropped baseline" in result.stderr
+    assert "1 accepted by the baseline" in result.stderr

@@ -105,7 +105,7 @@ def test_min_confidence_drops_and_counts(repo, model_server, run_cli):
     assert f"{PATH}:23: error: sure" in result.stdout
     assert "(confidence 0.90)" in result.stdout
     assert "no confidence given" in result.stdout  # kept: nothing says it is unsure
-    assert "1 dropped low-confidence" in result.stderr
+    assert "1 below min_confidence" in result.stderr
 
 
 def test_max_findings_holds_back_but_a_held_back_error_still_blocks(repo, model_server, run_cli):
@@ -164,7 +164,7 @@ def test_verify_drops_rejected_keeps_confirmed_and_is_cached(repo, model_server,
     assert result.exit_code == 1, result.stderr
     assert f"{PATH}:22: error: time.sleep blocks the event loop" in result.stdout
     assert "imaginary race" not in result.stdout
-    assert "1 dropped rejected" in result.stderr
+    assert "1 rejected by verification" in result.stderr
     assert len(model_server.requests) == 2
     review, verification = model_server.requests
     assert not _is_verification(review) and _is_verification(verification)
@@ -269,7 +269,7 @@ def test_samples_keep_findings_most_samples_report(repo, model_server, run_cli):
     assert result.exit_code == 1, result.stderr
     assert "time.sleep blocks" in result.stdout
     assert "only one sample saw this" not in result.stdout
-    assert "1 dropped outvoted" in result.stderr
+    assert "1 outvoted by other samples" in result.stderr
     assert "1 dropped unanchored" in result.stderr  # counted once for the chunk, not once per sample
     assert sorted(r["seed"] for r in model_server.requests) == [0, 1, 2]
     # Same diff, different seeds: the three requests differ only in their seed.

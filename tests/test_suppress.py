@@ -101,7 +101,7 @@ def test_ignore_on_the_flagged_line_suppresses_and_is_counted(repo, model_server
     assert result.exit_code == 1, result.stderr
     assert "app/service.py:22: error:" in result.stdout
     assert "app/service.py:21" not in result.stdout
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
 
 
 def test_ignore_on_the_line_above(repo, model_server, run_cli):
@@ -110,7 +110,7 @@ def test_ignore_on_the_line_above(repo, model_server, run_cli):
     result = run_cli("diff", "--staged")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout == ""
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
 
 
 def test_categories_limit_what_is_suppressed(repo, model_server, run_cli):
@@ -120,7 +120,7 @@ def test_categories_limit_what_is_suppressed(repo, model_server, run_cli):
     assert result.exit_code == 1
     shown = sorted((f["line"], f["category"]) for f in json.loads(result.stdout)["findings"])
     assert shown == [(22, "security"), (23, "security")]
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
 
 
 def test_comment_syntax_of_other_languages(repo, model_server, run_cli):
@@ -129,7 +129,7 @@ def test_comment_syntax_of_other_languages(repo, model_server, run_cli):
     model_server.answer_findings([_finding(4, "data-integrity", path="db/cleanup.sql")])
     result = run_cli("diff", "--staged")
     assert result.exit_code == 0, result.stdout
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
 
 
 def test_secret_is_suppressed_only_by_naming_secrets(repo, model_server, run_cli):
@@ -142,7 +142,7 @@ def test_secret_is_suppressed_only_by_naming_secrets(repo, model_server, run_cli
     repo.add("app/service.py")
     result = run_cli("diff", "--staged")
     assert result.exit_code == 0, result.stdout
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
     # The token itself never reached the model.
     assert all(GITHUB_TOKEN not in json.dumps(body) for body in model_server.requests)
 
@@ -154,7 +154,7 @@ def test_line_above_outside_the_diff_is_read_from_the_reviewed_revision(repo, mo
     model_server.default = lambda body: {"findings": [_finding(22)]}
     result = run_cli("diff", "--staged")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "1 dropped suppressed" in result.stderr
+    assert "1 suppressed by comments" in result.stderr
 
 
 def test_unstaged_comment_does_not_suppress_a_staged_review(repo, model_server, run_cli):

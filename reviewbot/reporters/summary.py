@@ -42,7 +42,7 @@ def summary_line(result: ReviewResult, options: ReportOptions) -> str:
     blocking = blocking_findings(result.all_findings, options)
     if blocking and options.fail_on is not None:
         parts.append(f"{len(blocking):,} blocking (at or above {options.fail_on.label})")
-    dropped = [f"{n:,} dropped {one_line(reason)}" for reason, n in dropped_totals(result).items() if n]
+    dropped = [_dropped_phrase(reason, n) for reason, n in dropped_totals(result).items() if n]
     if dropped:
         parts.append(", ".join(dropped))
     if result.held_back:
@@ -52,3 +52,18 @@ def summary_line(result: ReviewResult, options: ReportOptions) -> str:
         more = len(result.failed) - len(names)
         parts.append("could not review: " + ", ".join(names) + (f" and {more:,} more" if more else ""))
     return defuse_ci_commands("reviewbot: " + "; ".join(parts))
+
+
+# How each drop reason reads after its count; reasons not listed read "N dropped <reason>".
+_DROP_PHRASES = {
+    "rejected": "rejected by verification",
+    "outvoted": "outvoted by other samples",
+    "suppressed": "suppressed by comments",
+    "baseline": "accepted by the baseline",
+    "low-confidence": "below min_confidence",
+}
+
+
+def _dropped_phrase(reason: str, n: int) -> str:
+    phrase = _DROP_PHRASES.get(reason)
+    return f"{n:,} {phrase}" if phrase else f"{n:,} dropped {one_line(reason)}"
