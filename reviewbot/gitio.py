@@ -128,7 +128,7 @@ class Repository:
     # -- diffs ----------------------------------------------------------------------------------------
     def diff(self, spec: DiffSpec, *, context_lines: int = 3) -> bytes:
         """The raw unified diff for `spec`, as bytes (file contents may be in any encoding)."""
-        args = ["diff", *_DIFF_OPTIONS, f"--unified={context_lines}"]
+        args = ["diff", *_DIFF_OPTIONS, f"--unified={max(context_lines, 0)}"]  # -1 would drop every hunk
         revisions = list(spec.revisions)
         if spec.staged:
             args.append("--cached")

@@ -12,12 +12,14 @@ sentences that name the model and the endpoint, never the key.
 from __future__ import annotations
 
 import email.utils
+import json
+import math
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 
-from reviewbot.errors import ModelError
+from reviewbot.errors import ConfigError, ModelError
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 
@@ -57,6 +59,9 @@ class ChatModel:
     def __init__(self, settings: ModelSettings, *, use_schema: dict | None = None) -> None:
         import openai  # deferred: importing openai costs ~0.45 s, and --help/--version must stay fast
 
+        if not (isinstance(settings.timeout, (int, float)) and math.isfinite(settings.timeout) and settings.timeout > 0):
+            # httpx rejects these only when the request is sent, some of them with a traceback (inf overflows)
+            raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout!r}")
         self.settings = settings
         self._openai = openai
         self._client = openai.OpenAI(
@@ -158,7 +163,7 @@ class ChatModel:
             kwargs["response_format"] = fmt
         try:
             response = self._client.chat.completions.create(**kwargs)
-        except ValueError as exc:  # a 200 whose body is not JSON: a proxy's HTML page, a truncated answer
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a 200 that is not JSON: a proxy's HTML page
             raise ModelError(
                 f"{self.describe()} answered with a body that is not JSON ({_short(exc)}); is the base URL an "
                 "OpenAI-compatible /v1 endpoint?"
