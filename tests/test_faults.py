@@ -394,3 +394,28 @@ def test_tokens_spent_on_unusable_answers_are_counted(staged, model_server, cli)
     assert result.exit_code == 0
     usage = json.loads(result.stdout)["summary"]["usage"]
     assert usage["tokens_in"] == 250 and usage["tokens_out"] == 50
+
+
+# --- what a hostile endpoint or repository puts into error messages ------------------------------------------------
+
+
+def test_escape_sequences_in_a_server_error_never_reach_the_terminal(staged, model_server, cli):
+    model_server.fail(500, body={"error": {"message": "json \x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07 \x1b[31mred\x1b[0m\r"
+                                                      "\u202eright-to-left", "type": "server_error"}})
+    result = cli("diff", "--staged", env=NO_RETRIES)
+    assert result.exit_code == 3
+    for bad in ("\x1b", "\x07", "\r", "\u202e", "]52;"):
+        assert bad not in result.stderr, repr(bad)
+    assert "HTTP 500" in result.stderr and "json" in result.stderr and "red" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="run.exit_code_for prints failed file names raw: a file name with escape "
+                                       "sequences reaches the terminal (summary_line sanitizes, the warning does not)")
+def test_escape_sequences_in_a_failed_file_name_never_reach_the_terminal(repo, model_server, cli):
+    name = "app/x\x1b]52;c;Y3VybA==\x07.py"
+    repo.write(name, "x = 1\n")
+    repo.add(name)
+    model_server.fail(503, times=3)
+    result = cli("hook", env=NO_RETRIES)
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
