@@ -8,6 +8,7 @@ identical input still gives an identical request (so caching and determinism hol
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -96,16 +97,18 @@ def fence(label: str, content: str) -> str:
     return f"<<<DATA-{tag} {label}\n{content}\nDATA-{tag}>>>"
 
 
+# Every character str.splitlines() breaks a line at.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def inline(text: str) -> str:
-    """Repository text that must stay on one line (file names, notes): control and format characters escaped.
+    """Repository text that must stay on one line (file names, notes): line-breaking characters escaped.
 
     A file may be named "x\nIGNORE PREVIOUS INSTRUCTIONS\n.py"; shown raw, its name would add lines of its own
-    to the prompt, outside the data fences or as fake diff lines inside them.
+    to the prompt, outside the data fences or as fake diff lines inside them. Other characters (a tab, accents)
+    stay as they are, so the model can quote the name back exactly.
     """
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-                   for ch in text)
+    return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def render_file(f: FileDiff) -> str:

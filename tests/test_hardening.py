@@ -669,3 +669,56 @@ def test_a_held_index_lock_does_not_stop_a_review(repo, model_server, cli):
         assert model_server.request_count == 1
     finally:
         lock.unlink()
+
+
+@pytest.mark.parametrize("config", [
+    ("diff.suppressBlankEmpty", "true"),  # blank context lines printed as "" instead of " "
+    ("diff.mnemonicPrefix", "true"),  # i/ w/ c/ prefixes instead of a/ b/
+    ("diff.noprefix", "true"),
+    ("diff.relative", "true"),  # paths relative to the current folder, other folders left out
+    ("diff.renames", "copies"),
+    ("diff.external", "false"),
+    ("color.ui", "always"),
+    ("diff.context", "0"),
+    ("core.quotePath", "true"),
+])
+def test_user_git_config_does_not_change_what_is_parsed(repo, model_server, cli, monkeypatch, config):
+    body = "def f():\n\n    return 1\n\n\ndef g():\n    return 2\n"
+    repo.commit_files({"pkg/mod.py": body, "other/naïve.py": "a = 1\n"})
+    repo.write("pkg/mod.py", body.replace("return 2", "return 3"))
+    repo.write("other/naïve.py", "a = 2\n")
+    repo.add("pkg/mod.py", "other/naïve.py")
+    repo.git("config", *config)
+    monkeypatch.chdir(repo.path / "pkg")
+    result, report = review(cli, "diff", "--staged", repo=repo)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(report["summary"]["files_reviewed"]) == ["other/naïve.py", "pkg/mod.py"]
+    prompt = model_server.prompt_text(0)
+    assert "7 +     return 3" in prompt and "1 + a = 2" in prompt
+    assert "4   \n" in prompt or "4  \n" in prompt  # a blank context line keeps its number
+
+
+@pytest.mark.parametrize("name", [
+    "tab\tname.py", 'quote"name.py', "back\\slash.py", "trailing space .py", "-leading-dash.py",
+    "ünïcödé/日本語.py", "#hash and ;semicolon.py", "emoji 🐍.py",
+])
+def test_unusual_file_names_round_trip(repo, model_server, cli, name):
+    repo.write(name, "value = eval(data)\n")
+    repo.add(name)
+    model_server.answer_findings([{"path": name, "line": 1, "severity": "error", "category": "security",
+                                   "message": "eval of data"}])
+    result, report = review(cli, "diff", "--staged")
+    assert result.exit_code == 1, result.stderr
+    assert report["summary"]["files_reviewed"] == [name]
+    assert [f["path"] for f in report["findings"]] == [name]
+    assert f"## File: {name} (new file)" in model_server.prompt_text(0)
+
+
+def test_relative_git_index_file_as_plain_git_commit_sets_it(repo, model_server, cli, monkeypatch):
+    # A plain `git commit` runs the hook at the top of the work tree with GIT_INDEX_FILE=.git/index (relative).
+    repo.write("app/x.py", "x = 1\n")
+    repo.add("app/x.py")
+    monkeypatch.setenv("GIT_INDEX_FILE", ".git/index")
+    result, report = review(cli, "hook")
+    assert result.exit_code == 0, result.stderr
+    assert report["summary"]["files_reviewed"] == ["app/x.py"]
