@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from reviewbot.errors import ConfigError, ModelError
 
@@ -43,7 +44,18 @@ class ModelSettings:
 
     @property
     def endpoint(self) -> str:
-        return (self.base_url or DEFAULT_OPENAI_URL).rstrip("/")
+        """The endpoint as shown to the user: without a user name, password or query (they may hold a key)."""
+        url = (self.base_url or DEFAULT_OPENAI_URL).rstrip("/")
+        parts = urlsplit(url)
+        if not (parts.username or parts.password or parts.query or parts.fragment):
+            return url
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)

@@ -419,3 +419,23 @@ def test_escape_sequences_in_a_failed_file_name_never_reach_the_terminal(repo, m
     result = cli("hook", env=NO_RETRIES)
     assert result.exit_code == 0
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+
+
+def test_ci_fails_closed_when_the_model_is_down(repo, model_server, cli):
+    base = repo.head()
+    repo.checkout("feature", create=True)
+    repo.commit_files({"app/service.py": "async def handler():\n    time.sleep(5)\n"})
+    model_server.fail(503, times=5)
+    result = cli("ci", "--base", base, env=NO_RETRIES)
+    assert result.exit_code == 3
+    (line,) = error_lines(result)
+    assert "could not complete" in line and "app/service.py" in line
+
+
+def test_credentials_in_the_base_url_are_never_printed(staged, model_server, cli, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.url.replace("http://", f"http://user:{TEST_API_KEY}@"))
+    model_server.fail(500, times=3)
+    result = cli("diff", "--staged", env=NO_RETRIES)
+    assert result.exit_code == 3
+    assert f"at {model_server.url}" in error_lines(result)[0]
+    assert_no_key(result)
