@@ -21,7 +21,7 @@ class ParsedAnswer:
 
 
 def parse_answer(text: str, *, agent: str = "") -> ParsedAnswer:
-    data = _extract_json(text)
+    data = extract_json(text)
     if isinstance(data, list):
         data = {"findings": data}
     if not isinstance(data, dict):
@@ -42,15 +42,16 @@ def parse_answer(text: str, *, agent: str = "") -> ParsedAnswer:
     return ParsedAnswer(tuple(findings), invalid, summary if isinstance(summary, str) else "")
 
 
-def _extract_json(text: str):
+def extract_json(text: str, *, prefer: tuple[str, ...] = ("findings", "issues"), what: str = "the model's answer"):
+    """The JSON value in a model's answer: the whole text, or else the first object holding one of `prefer`'s
+    keys, or else the first object or list that parses (answers come fenced or wrapped in prose)."""
     if not isinstance(text, str) or not text.strip():
-        raise OutputParseError("the model's answer is empty")
+        raise OutputParseError(f"{what} is empty")
     stripped = text.strip()
     try:
         return json.loads(stripped)
     except (json.JSONDecodeError, RecursionError):
         pass
-    # Fenced or surrounded by prose: decode from each plausible start until one parses.
     decoder = json.JSONDecoder()
     best = None
     for i, ch in enumerate(stripped):
@@ -60,16 +61,17 @@ def _extract_json(text: str):
             value, _ = decoder.raw_decode(stripped, i)
         except (json.JSONDecodeError, RecursionError):
             continue
-        if isinstance(value, dict) and ("findings" in value or "issues" in value):
+        if isinstance(value, dict) and any(key in value for key in prefer):
             return value
         if best is None and isinstance(value, (dict, list)):
             best = value
     if best is None:
-        raise OutputParseError("the model's answer contains no JSON")
+        raise OutputParseError(f"{what} contains no JSON")
     return best
 
 
-def _int(value) -> int | None:
+def as_int(value) -> int | None:
+    """A whole number from JSON that models write as 3, 3.0 or "3"; None for anything else (booleans included)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -91,11 +93,11 @@ def _to_finding(item, agent: str) -> Finding | None:
     if not isinstance(item, dict):
         return None
     path = _text(item.get("path") or item.get("file"))
-    line = _int(item.get("line", item.get("start_line")))
+    line = as_int(item.get("line", item.get("start_line")))
     message = _text(item.get("message") or item.get("description") or item.get("comment"))
     if path is None or line is None or line < 1 or message is None:
         return None
-    end_line = _int(item.get("end_line"))
+    end_line = as_int(item.get("end_line"))
     if end_line is not None and end_line < line:
         end_line = None
     severity = Severity.parse(item.get("severity")) or Severity.WARNING  # unknown words: neither block nor vanish

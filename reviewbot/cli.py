@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from reviewbot import __version__
-from reviewbot.errors import EXIT_USAGE, ReviewbotError
+from reviewbot.errors import ReviewbotError
 
 FORMATS = ("text", "json", "github", "sarif", "rdjson", "rdjsonl", "gitlab", "junit", "markdown")
 

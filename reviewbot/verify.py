@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
+from reviewbot.answer import as_int, extract_json
 from reviewbot.errors import ModelError, OutputParseError
 from reviewbot.models import Chunk, FileDiff, Finding, Usage
 from reviewbot.prompt import fence, render_chunk
@@ -177,21 +178,7 @@ def verify_key(model: str, endpoint: str, seed: int | None, temperature: float |
 
 
 def _json_value(text: str):
-    if not isinstance(text, str) or not text.strip():
-        raise OutputParseError("the verification answer is empty")
-    stripped = text.strip()
-    try:
-        return json.loads(stripped)
-    except (json.JSONDecodeError, RecursionError):
-        pass
-    decoder = json.JSONDecoder()  # fenced, or with prose around it: the first object or list that parses
-    for i, ch in enumerate(stripped):
-        if ch in "{[":
-            try:
-                return decoder.raw_decode(stripped, i)[0]
-            except (json.JSONDecodeError, RecursionError):
-                continue
-    raise OutputParseError("the verification answer contains no JSON")
+    return extract_json(text, prefer=("verdicts", "results"), what="the verification answer")
 
 
 def _decision(item: Mapping) -> bool | None:
@@ -209,16 +196,9 @@ def _decision(item: Mapping) -> bool | None:
 
 
 def _number(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
     if isinstance(value, str):
-        digits = value.strip().lstrip("#").removeprefix("finding").strip()
-        return int(digits) if digits.isdigit() else None
-    return None
+        value = value.strip().lstrip("#").removeprefix("finding").strip()  # "#2", "finding 2"
+    return as_int(value)
 
 
 def parse_verdicts(text: str, count: int) -> dict[int, Verdict]:
