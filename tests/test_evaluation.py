@@ -11,7 +11,6 @@ import pytest
 
 from reviewbot.errors import ConfigError
 from reviewbot.evaluation import (
-    CaseScore,
     EvalCase,
     ExpectedIssue,
     aggregate,
