@@ -240,8 +240,11 @@ def test_repo_config_pointing_at_untrusted_loopback_never_gets_the_key(repo, mod
     assert TEST_API_KEY not in json.dumps(repo_server.headers)
 
 
-def test_repo_config_pointing_at_a_remote_host_is_refused_without_connecting(repo, model_server, cli, monkeypatch):
-    # Any connection attempt would go through this "proxy", so silence here proves nothing was attempted.
+@pytest.mark.parametrize("trusted", [False, True])
+def test_repo_config_pointing_at_a_remote_host_is_refused_without_connecting(repo, model_server, cli, monkeypatch,
+                                                                             trusted):
+    # Any connection attempt would go through this "proxy", so silence here proves nothing was attempted; the
+    # trusted case is the control that shows the proxy does see an attempt when one is made.
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
@@ -253,8 +256,10 @@ def test_repo_config_pointing_at_a_remote_host_is_refused_without_connecting(rep
         while time.monotonic() < deadline:
             try:
                 conn, _ = listener.accept()
-            except (socket.timeout, OSError):
+            except socket.timeout:
                 continue
+            except OSError:  # the listener was closed: the test is over
+                break
             connections.append(conn)
 
     watcher = threading.Thread(target=accept, daemon=True)
@@ -266,6 +271,12 @@ def test_repo_config_pointing_at_a_remote_host_is_refused_without_connecting(rep
     repo.write(".reviewbot.toml", 'base_url = "https://evil.example.com/v1"\n')
     _stage_code(repo)
     try:
+        if trusted:
+            result = cli("diff", "--staged", "--timeout", "0.5",
+                         env={"REVIEWBOT_TRUSTED_HOSTS": "evil.example.com", "REVIEWBOT_RETRIES": "0"})
+            assert result.exit_code == 3
+            assert connections, "the control run should have gone through the proxy"
+            return
         result = cli("diff", "--staged")
         assert result.exit_code == 2
         (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("reviewbot: error:")]
