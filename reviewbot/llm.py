@@ -72,7 +72,8 @@ class ChatModel:
     def __init__(self, settings: ModelSettings, *, use_schema: dict | None = None) -> None:
         import openai  # deferred: importing openai costs ~0.45 s, and --help/--version must stay fast
 
-        if not (isinstance(settings.timeout, (int, float)) and math.isfinite(settings.timeout) and settings.timeout > 0):
+        timeout = settings.timeout
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
             # httpx rejects these only when the request is sent, some of them with a traceback (inf overflows)
             raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout!r}")
         self.settings = settings
@@ -195,7 +196,8 @@ class ChatModel:
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
         if not text.strip():
             # Reasoning models sometimes spend the whole answer budget thinking: that is not "no findings".
-            raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {finish_reason or 'unknown'})")
+            reason = finish_reason or "unknown"
+            raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
         return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason)
 
     def _explain(self, exc: Exception) -> str:
