@@ -154,7 +154,8 @@ class ChatModel:
         openai = self._openai
         message = self._explain(exc)
         asked = _retry_after(exc)
-        if asked is not None and asked > MAX_RETRY_AFTER and attempt < self.settings.max_retries:
+        if (asked is not None and asked > MAX_RETRY_AFTER and attempt < self.settings.max_retries
+                and self._retryable(exc)):
             message += f" and asked to wait {asked:g} s before retrying, longer than reviewbot waits; try again later"
         elif attempt:
             message += f" (gave up after {attempt} {'retry' if attempt == 1 else 'retries'})"
