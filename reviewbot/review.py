@@ -7,6 +7,7 @@ planned requests, in parallel, through the cache. Neither prints anything: the C
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -199,6 +200,51 @@ def plan(
 
 # -- execution -------------------------------------------------------------------------------------------
 
+def model_endpoint(settings: Settings) -> str:
+    """The endpoint a request goes to, as its cache key records it, without building a client.
+
+    The same value as `ModelSettings.endpoint` of the models `run.make_model_factory` builds: settings.base_url
+    (config has already put OPENAI_BASE_URL there), else the SDK's default URL.
+    """
+    from reviewbot.llm import ModelSettings
+
+    return ModelSettings(model="", base_url=settings.base_url).endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelIdentity:
+    """What a cache key needs to know about a model: its name and endpoint."""
+
+    model: str
+    endpoint: str
+
+
+class _LazyModel:
+    """Stands in for one model's ChatModel and builds it on the first request that really has to be sent.
+
+    Building a ChatModel imports openai (~0.45 s); a run whose answers all come from the cache never pays for it.
+    `settings` carries only the model and endpoint (what request and verification keys use); every other
+    attribute (`complete`, `describe`, ...) is the real ChatModel's.
+    """
+
+    def __init__(self, name: str, endpoint: str, factory: Callable[[str], ChatModel]) -> None:
+        self.settings = _ModelIdentity(model=name, endpoint=endpoint)
+        self._factory = factory
+        self._model: ChatModel | None = None
+        self._lock = threading.Lock()  # one ChatModel per model: it remembers which response format works
+
+    def real(self) -> ChatModel:
+        with self._lock:
+            if self._model is None:
+                self._model = self._factory(self.settings.model)
+            return self._model
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):  # never build a client for (or recurse on) private or special lookups
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
 def request_key(req: PlannedRequest, endpoint: str, settings: Settings) -> str:
     from reviewbot.cache import cache_key
 
@@ -267,16 +313,18 @@ def execute(
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
 ) -> ReviewResult:
     requests = the_plan.requests
+    # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
+    endpoint = model_endpoint(settings)
     models: dict[str, ChatModel] = {}
     for req in requests:
         if req.model not in models:
-            models[req.model] = model_factory(req.model)
+            models[req.model] = _LazyModel(req.model, endpoint, model_factory)  # type: ignore[assignment]
     outcomes: list[_Outcome] = [None] * len(requests)  # type: ignore[list-item]
 
     def run(index: int) -> None:
         req = requests[index]
         model = models[req.model]
-        key = request_key(req, model.settings.endpoint, settings)
+        key = request_key(req, endpoint, settings)
         try:
             outcomes[index] = _ask(model, req, cache if settings.cache else None, key)
         except ModelError as exc:
