@@ -78,11 +78,15 @@ class ChatModel:
             raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout!r}")
         self.settings = settings
         self._openai = openai
+        # Without a key (none set, or withheld from an endpoint the user has not trusted) nothing else that
+        # identifies the user's account goes either: the SDK would add OPENAI_ORG_ID / OPENAI_PROJECT_ID headers.
+        anonymous = {"OpenAI-Organization": openai.Omit(), "OpenAI-Project": openai.Omit()}
         self._client = openai.OpenAI(
             api_key=settings.api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url,
             timeout=settings.timeout,
             max_retries=0,  # retries are ours: see the module docstring
+            default_headers=None if settings.api_key else anonymous,
         )
         self._schema = use_schema
         # Ladder of response formats; a server that rejects one (400) is asked with the next, once per run.

@@ -743,3 +743,15 @@ def test_a_secret_in_a_file_name_is_not_sent(repo, model_server, cli):
     repo.add(f"keys/{token}.txt")
     cli("diff", "--staged")
     assert token not in sent(model_server)
+
+
+def test_an_untrusted_endpoint_gets_no_account_headers_either(repo, model_server, repo_server, cli, monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-" + rand("org", 24))
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_" + rand("project", 24))
+    repo.write(".reviewbot.toml", f'base_url = "{repo_server.url}"\n')
+    _stage_code(repo)
+    assert cli("diff", "--staged").exit_code == 0
+    (headers,) = repo_server.headers
+    assert "openai-organization" not in headers and "openai-project" not in headers
+    assert TEST_API_KEY not in json.dumps(headers)
