@@ -210,8 +210,10 @@ def exit_code_for(result: ReviewResult, settings: Settings, console: Console) ->
     fail_on = settings.fail_on_severity
     blocking = any(is_blocking(f, fail_on) for f in result.all_findings)
     if result.failed:
-        files = ", ".join(s.path for s in result.failed[:5]) + (" ..." if len(result.failed) > 5 else "")
-        reason = result.failed[0].reason
+        from reviewbot.reporters.base import one_line  # file names and server text are untrusted
+
+        files = ", ".join(one_line(s.path) for s in result.failed[:5]) + (" ..." if len(result.failed) > 5 else "")
+        reason = one_line(result.failed[0].reason)
         if settings.on_error == "fail" and not blocking:
             console.err(f"reviewbot: error: the review could not complete: {reason} (not reviewed: {files})\n")
             return EXIT_REVIEW_FAILED

@@ -409,8 +409,6 @@ def test_escape_sequences_in_a_server_error_never_reach_the_terminal(staged, mod
     assert "HTTP 500" in result.stderr and "json" in result.stderr and "red" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="run.exit_code_for prints failed file names raw: a file name with escape "
-                                       "sequences reaches the terminal (summary_line sanitizes, the warning does not)")
 def test_escape_sequences_in_a_failed_file_name_never_reach_the_terminal(repo, model_server, cli):
     name = "app/x\x1b]52;c;Y3VybA==\x07.py"
     repo.write(name, "x = 1\n")

@@ -14,9 +14,12 @@ from reviewbot.reporters.base import (
 )
 
 MAX_FAILED_NAMES = 5  # keep the line a line even when a whole batch failed
+MAX_SKIPPED_NAMES = 3  # the JSON report lists every skipped file; the line names the first few
 
 
 def _findings_part(result: ReviewResult) -> str:
+    if not result.findings and result.failed and not result.files_reviewed:
+        return "review incomplete: no findings"  # nothing was reviewed, so "no findings" alone would mislead
     if not result.findings:
         return "no findings"
     counts = [plural(n, sev.label) for sev, n in severity_counts(result.findings).items() if n]
@@ -34,7 +37,9 @@ def _usage_part(result: ReviewResult) -> str:
 def summary_line(result: ReviewResult, options: ReportOptions) -> str:
     files = f"in {plural(len(result.files_reviewed), 'file')} reviewed"
     if result.skipped:
-        files += f", {len(result.skipped):,} skipped"
+        shown = [f"{one_line(s.path)}: {one_line(s.reason)}" for s in result.skipped[:MAX_SKIPPED_NAMES]]
+        more = len(result.skipped) - len(shown)
+        files += f", {len(result.skipped):,} skipped ({', '.join(shown)}{f' and {more:,} more' if more else ''})"
     parts = [f"{_findings_part(result)} {files}", _usage_part(result)]
     if result.model:
         parts[-1] += f"; model {one_line(result.model)}"
