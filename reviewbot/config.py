@@ -46,6 +46,30 @@ def _float(v: Any) -> float:
     return float(v)
 
 
+def _at_least(low: float, convert: Callable[[Any], Any] = _int) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        value = convert(v)
+        if not value >= low or value != value or value in (float("inf"), float("-inf")):  # also NaN and inf
+            raise ValueError(f"expected a finite number of at least {low:g}")
+        return value
+
+    return check
+
+
+def _positive(v: Any) -> float:
+    value = _float(v)
+    if not 0 < value < float("inf"):
+        raise ValueError("expected a number above 0")
+    return value
+
+
+def _fraction(v: Any) -> float:
+    value = _float(v)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("expected a number from 0 to 1")
+    return value
+
+
 def _bool(v: Any) -> bool:
     if isinstance(v, bool):
         return v
@@ -100,15 +124,15 @@ KEYS: dict[str, Key] = {
         Key("filter_mode", _choice(*FILTER_MODES), "added", "which findings count: added, diff_context, file, nofilter"),
         Key("format", _str, "text", "report format on stdout"),
         Key("standards", _list, None, "exactly these standards files instead of discovery"),
-        Key("max_standards_chars", _int, 12000, "budget for standards text per request"),
-        Key("context_lines", _int, 3, "unchanged lines shown around each change"),
-        Key("max_request_tokens", _int, 16000, "token budget of one request, answer included"),
-        Key("max_answer_tokens", _int, 4096, "tokens reserved for the model's answer"),
-        Key("concurrency", _int, 4, "requests in flight at once"),
+        Key("max_standards_chars", _at_least(0), 12000, "budget for standards text per request"),
+        Key("context_lines", _at_least(0), 3, "unchanged lines shown around each change"),
+        Key("max_request_tokens", _at_least(1), 16000, "token budget of one request, answer included"),
+        Key("max_answer_tokens", _at_least(1), 4096, "tokens reserved for the model's answer"),
+        Key("concurrency", _at_least(1), 4, "requests in flight at once"),
         Key("cache", _bool, True, "reuse answers for unchanged content"),
-        Key("timeout", _float, 120.0, "seconds to wait for one model answer"),
-        Key("retries", _int, 3, "retries on 429, 5xx and connection errors"),
-        Key("temperature", _float, 0.0, "sampling temperature"),
+        Key("timeout", _positive, 120.0, "seconds to wait for one model answer"),
+        Key("retries", _at_least(0), 3, "retries on 429, 5xx and connection errors"),
+        Key("temperature", _at_least(0, _float), 0.0, "sampling temperature"),
         Key("seed", _int, 0, "sampling seed, where the server supports it"),
         Key("include", _list, [], "only review paths matching these globs"),
         Key("exclude", _list, [], "never review paths matching these globs"),
@@ -116,12 +140,12 @@ KEYS: dict[str, Key] = {
         Key("path_instructions", _table, {}, "glob -> extra instructions for matching files"),
         Key("trusted_hosts", _list, [], "hosts (host or host:port) that may receive your API key"),
         Key("model_aliases", _table, {}, "agent front-matter model alias -> model id"),
-        Key("min_confidence", _float, None, "drop findings below this confidence"),
-        Key("max_findings", _int, None, "show at most this many findings per run"),
-        Key("max_findings_per_file", _int, None, "show at most this many findings per file"),
+        Key("min_confidence", _fraction, None, "drop findings below this confidence"),
+        Key("max_findings", _at_least(0), None, "show at most this many findings per run"),
+        Key("max_findings_per_file", _at_least(0), None, "show at most this many findings per file"),
         Key("verify", _bool, False, "second request per chunk to confirm or reject findings"),
-        Key("samples", _int, 1, "independent reviews per chunk, findings kept by vote"),
-        Key("sample_share", _float, 0.5, "share of samples that must report a finding"),
+        Key("samples", _at_least(1), 1, "independent reviews per chunk, findings kept by vote"),
+        Key("sample_share", _fraction, 0.5, "share of samples that must report a finding"),
         Key("baseline", _str, ".reviewbot-baseline.json", "baseline file of accepted findings"),
         Key("post_review", _bool, False, "ci: post a pull-request review"),
         Key("secret_scan", _bool, True, "report committed secrets locally, without a model"),
@@ -280,6 +304,14 @@ def key_for_endpoint(settings: Settings) -> str | None:
 
 
 def mask(name: str, value: Any) -> Any:
+    if name == "base_url" and isinstance(value, str) and "@" in value:
+        parts = urlsplit(value)
+        if parts.username or parts.password:  # credentials inside the URL are secrets too
+            return parts._replace(netloc=f"****@{parts.hostname}" + (f":{parts.port}" if parts.port else "")).geturl()
+    return _mask_secret_names(name, value)
+
+
+def _mask_secret_names(name: str, value: Any) -> Any:
     if value and isinstance(value, str) and any(s in name for s in ("key", "token", "secret", "password")):
         return "****"
     return value
