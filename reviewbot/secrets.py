@@ -1,7 +1,10 @@
 """Keep secrets on the developer's machine: find them, redact them before anything is sent, report them locally.
 
-Detection uses the token detectors of Yelp's detect-secrets (imported lazily, on the first scan) for the formats it
-knows well, and a few rules of our own where it has gaps:
+Detection uses the token detectors of Yelp's detect-secrets for the formats it knows well, and a few rules of our own
+where it has gaps. The library costs ~0.13 s to import, so it is imported only when a cheap pre-filter (needles and a
+"gate" pattern per plugin, from a static table) says one of its plugins could match; most diffs never load it. Each
+text's result is remembered for the run, so a file scanned for local findings is not scanned again for redaction.
+Our own rules:
 
 - a private-key block spans lines (BEGIN .. END): every line of it is redacted, not only the header the library flags;
 - passwords in URLs with an empty user name or characters the library's pattern refuses (``redis://:pw@host``);
@@ -26,6 +29,8 @@ import binascii
 import bisect
 import dataclasses
 import functools
+import hashlib
+import itertools
 import math
 import re
 from collections import Counter
@@ -259,6 +264,19 @@ class _Rule:
     boundary: bool = True  # a whole-match token must not be glued to a preceding letter or digit
 
 
+@dataclass(frozen=True, slots=True)
+class _Plugin:
+    module: str
+    cls: str
+    kind: str
+    # Every match of the plugin's patterns holds one of these (rules run only on lines holding one; see _Rule).
+    needles: tuple[str, ...]
+    # A cheap necessary condition, written from the plugin's patterns: every match of any of them holds a match of
+    # the gate. Only a gate match (on a line holding a needle) loads detect-secrets and runs the plugin, so most
+    # diffs never import the library (~0.13 s). tests/test_secret_gates.py checks the gates against the patterns.
+    gate: re.Pattern[str]
+
+
 # detect-secrets plugins used, with our kind names. Left out: the high-entropy string detectors (they flag hashes,
 # UUIDs, lock-file checksums: too noisy to block a commit), KeywordDetector (see the module docstring), the IP
 # address detector (an address is not a secret), PrivateKeyDetector (it flags only the header line: the block
@@ -266,55 +284,75 @@ class _Rule:
 # the IBM Cloud IAM, IBM COS HMAC, Cloudant and SoftLayer detectors (their assignment patterns backtrack cubically
 # on a run of spaces: "password" + 2,000 spaces takes 30 s; our assignment rule covers those names) and
 # NpmDetector (`//.+/:_authToken=` is quadratic on a long line of slashes: 200 s for 200 kB; replaced below).
-_LIBRARY_PLUGINS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    # (module, class, kind, needles: every match of the plugin's patterns holds one of them)
-    ("aws", "AWSKeyDetector", "AWS access key", ("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws")),
-    ("github_token", "GitHubTokenDetector", "GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    ("gitlab_token", "GitLabTokenDetector", "GitLab token", ("gl", "GR1348941")),
-    ("slack", "SlackDetector", "Slack token", ("xox", "hooks.slack.com")),
-    ("stripe", "StripeDetector", "Stripe key", ("k_live_",)),
-    ("openai", "OpenAIDetector", "OpenAI API key", ("T3BlbkFJ",)),
-    ("jwt", "JwtTokenDetector", "JSON web token", ("eyJ",)),
-    ("basic_auth", "BasicAuthDetector", "password in URL", ("://",)),
-    ("artifactory", "ArtifactoryDetector", "Artifactory token", ("AKC", "AP")),
-    ("azure_storage_key", "AzureStorageKeyDetector", "Azure storage key", ("AccountKey=",)),
-    ("twilio", "TwilioKeyDetector", "Twilio key", ("AC", "SK")),
-    ("sendgrid", "SendGridDetector", "SendGrid key", ("SG.",)),
-    ("discord", "DiscordBotTokenDetector", "Discord bot token", ()),
-    ("pypi_token", "PypiTokenDetector", "PyPI token", ("pypi-",)),
-    ("mailchimp", "MailchimpDetector", "Mailchimp key", ("-us",)),
-    ("square_oauth", "SquareOAuthDetector", "Square OAuth secret", ("sq0csp-",)),
-    ("telegram_token", "TelegramBotTokenDetector", "Telegram bot token", ()),
+_LIBRARY_PLUGINS: tuple[_Plugin, ...] = (
+    _Plugin("aws", "AWSKeyDetector", "AWS access key", ("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws"),
+            re.compile(r"(?:A3T|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}|(?i:['\"][0-9a-zA-Z/+]{40}['\"])")),
+    _Plugin("github_token", "GitHubTokenDetector", "GitHub token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+            re.compile(r"gh[pousr]_[A-Za-z0-9_]{36}")),
+    _Plugin("gitlab_token", "GitLabTokenDetector", "GitLab token", ("gl", "GR1348941"),
+            re.compile(r"gl(?:pat|dt|ft|soat|rt|cbt|imt|ptt|agent|oas)-|GR1348941")),
+    _Plugin("slack", "SlackDetector", "Slack token", ("xox", "hooks.slack.com"),
+            re.compile(r"(?i:xox[abposr]-\d|hooks\.slack\.com/services/t)")),
+    _Plugin("stripe", "StripeDetector", "Stripe key", ("k_live_",), re.compile(r"[rs]k_live_[0-9a-zA-Z]{24}")),
+    _Plugin("openai", "OpenAIDetector", "OpenAI API key", ("T3BlbkFJ",), re.compile(r"T3BlbkFJ[A-Za-z0-9]{20}")),
+    # Just the needle: a tighter gate (eyJ, a run, a dot) would backtrack quadratically on a hostile line.
+    _Plugin("jwt", "JwtTokenDetector", "JSON web token", ("eyJ",), re.compile(r"eyJ")),
+    _Plugin("basic_auth", "BasicAuthDetector", "password in URL", ("://",),
+            re.compile(r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@")),
+    _Plugin("artifactory", "ArtifactoryDetector", "Artifactory token", ("AKC", "AP"),
+            re.compile(r"AKC[a-zA-Z0-9]{10}|AP[\dABCDEF][a-zA-Z0-9]{8}")),
+    _Plugin("azure_storage_key", "AzureStorageKeyDetector", "Azure storage key", ("AccountKey=",),
+            re.compile(r"AccountKey=[a-zA-Z0-9+/=]{88}")),
+    _Plugin("twilio", "TwilioKeyDetector", "Twilio key", ("AC", "SK"), re.compile(r"(?:AC|SK)[a-z0-9]{32}")),
+    _Plugin("sendgrid", "SendGridDetector", "SendGrid key", ("SG.",), re.compile(r"SG\.[a-zA-Z0-9_-]{22}\.")),
+    # No needle: these two gates run over the whole text, so they start with a literal (a fast scan in re).
+    _Plugin("discord", "DiscordBotTokenDetector", "Discord bot token", (),
+            re.compile(r"\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}")),
+    _Plugin("pypi_token", "PypiTokenDetector", "PyPI token", ("pypi-",), re.compile(r"pypi-AgE")),
+    _Plugin("mailchimp", "MailchimpDetector", "Mailchimp key", ("-us",), re.compile(r"[0-9a-z]{32}-us[0-9]")),
+    _Plugin("square_oauth", "SquareOAuthDetector", "Square OAuth secret", ("sq0csp-",), re.compile(r"sq0csp-")),
+    _Plugin("telegram_token", "TelegramBotTokenDetector", "Telegram bot token", (),
+            re.compile(r":[0-9A-Za-z_-]{35}")),
 )
 _TOKEN_TAIL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _JWT_TAIL = _TOKEN_TAIL + "-_.+/="
 # Plugins whose patterns capture the secret in a group (the others' groups are prefix alternations, e.g. ghp|gho).
 _GROUP_MATCH = frozenset({"AWSKeyDetector", "BasicAuthDetector"})
 
+# Priorities (the order in which overlapping spans choose their kind) are fixed without importing the library:
+# 0 the private-key block rule, then each plugin's patterns in a slot of their own, then our token rules, then
+# secret assignments.
+_SLOT = 1000
 
-def _library_rules() -> list[_Rule]:
+
+def _library_kind(plugin: _Plugin, pattern_index: int) -> str:
+    return "AWS secret key" if plugin.cls == "AWSKeyDetector" and pattern_index else plugin.kind
+
+
+@functools.cache
+def _plugin_rules(plugin_index: int) -> tuple[tuple[int, _Rule], ...]:
+    """(priority, rule) for each pattern of one plugin. Imports detect-secrets, on first use only."""
     import importlib
 
-    rules: list[_Rule] = []
-    for module_name, class_name, kind, needles in _LIBRARY_PLUGINS:
-        try:
-            module = importlib.import_module(f"detect_secrets.plugins.{module_name}")
-            plugin = getattr(module, class_name)
-        except (ImportError, AttributeError):  # an older detect-secrets without this plugin
-            continue
-        for index, pattern in enumerate(plugin.denylist):
-            uses_group = bool(pattern.groups) and class_name in _GROUP_MATCH
-            rule_kind = "AWS secret key" if class_name == "AWSKeyDetector" and index else kind
-            rules.append(_Rule(
-                kind=rule_kind,
-                pattern=pattern,
-                group=-1 if uses_group else 0,
-                needles=needles,
-                check=_jwt_shape_ok if class_name == "JwtTokenDetector" else None,
-                extend="" if uses_group else (_JWT_TAIL if class_name == "JwtTokenDetector" else _TOKEN_TAIL),
-                boundary=not uses_group,
-            ))
-    return rules
+    plugin = _LIBRARY_PLUGINS[plugin_index]
+    try:
+        module = importlib.import_module(f"detect_secrets.plugins.{plugin.module}")
+        detector = getattr(module, plugin.cls)
+    except (ImportError, AttributeError):  # an older detect-secrets without this plugin
+        return ()
+    rules = []
+    for index, pattern in enumerate(detector.denylist[:_SLOT]):
+        uses_group = bool(pattern.groups) and plugin.cls in _GROUP_MATCH
+        rules.append((1 + plugin_index * _SLOT + index, _Rule(
+            kind=_library_kind(plugin, index),
+            pattern=pattern,
+            group=-1 if uses_group else 0,
+            needles=plugin.needles,
+            check=_jwt_shape_ok if plugin.cls == "JwtTokenDetector" else None,
+            extend="" if uses_group else (_JWT_TAIL if plugin.cls == "JwtTokenDetector" else _TOKEN_TAIL),
+            boundary=not uses_group,
+        )))
+    return tuple(rules)
 
 
 _NAME = r"(?P<name>[A-Za-z_][\w.\-]{0,100})"  # bounded, like every repetition here: no slow backtracking
@@ -368,11 +406,24 @@ _OWN_TOKEN_RULES: tuple[_Rule, ...] = (
 
 _ASSIGNMENT_NEEDLES = ("pass", "pwd", "secret", "token", "key", "credential", "contras")
 
+_OWN_BASE = 1 + len(_LIBRARY_PLUGINS) * _SLOT
+_OWN_RULES: tuple[tuple[int, _Rule], ...] = tuple(enumerate(_OWN_TOKEN_RULES, start=_OWN_BASE))
+_ASSIGNMENT_PRIORITY = _OWN_BASE + len(_OWN_TOKEN_RULES)
 
-@functools.cache
-def _rules() -> tuple[_Rule, ...]:
-    """Every single-line rule, best kind first. Built on first use: importing detect-secrets takes ~0.1 s."""
-    return tuple(_library_rules()) + _OWN_TOKEN_RULES
+
+def _first_priorities() -> dict[str, int]:
+    """Each kind's best priority: how a hit found under one priority numbering is ranked against others."""
+    ranks = {PRIVATE_KEY: 0}
+    for index, plugin in enumerate(_LIBRARY_PLUGINS):
+        ranks.setdefault(plugin.kind, 1 + index * _SLOT)
+        ranks.setdefault(_library_kind(plugin, 1), 1 + index * _SLOT + 1)  # the AWS secret key pattern
+    for priority, rule in _OWN_RULES:
+        ranks.setdefault(rule.kind, priority)
+    ranks.setdefault(SECRET_ASSIGNMENT, _ASSIGNMENT_PRIORITY)
+    return ranks
+
+
+_RANKS = _first_priorities()
 
 
 # -- scanning ----------------------------------------------------------------------------------------------------
@@ -445,15 +496,30 @@ def _key_blocks(lines: Sequence[str]) -> list[tuple[int, int, int]]:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+@dataclass(frozen=True, slots=True)
+class _Needles:
+    exact: tuple[str, ...]  # needles with capitals, looked up as written
+    folded: tuple[str, ...]  # the others, looked up in the ASCII-lower-cased text
+
+    @classmethod
+    def of(cls, needles: Iterable[str]) -> _Needles:
+        unique = sorted(set(needles))
+        return cls(tuple(n for n in unique if n != n.lower()), tuple(n for n in unique if n == n.lower()))
+
+
+# Every needle of every rule, from the static tables: deciding which rules could match imports nothing.
+_NEEDLES = _Needles.of([n for p in _LIBRARY_PLUGINS for n in p.needles]
+                       + [n for rule in _OWN_TOKEN_RULES for n in rule.needles] + list(_ASSIGNMENT_NEEDLES))
+
+
 class _Text:
     """A text with its line starts, for turning offsets into (line, column)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = text.split("\n")
-        self.starts = [0]
-        for ln in self.lines[:-1]:
-            self.starts.append(self.starts[-1] + len(ln) + 1)
+        # Each line starts one past the previous line's end (its "\n"); summed in C rather than a Python loop.
+        self.starts = list(itertools.accumulate(map((1).__add__, map(len, self.lines[:-1])), initial=0))
         self._lower: str | None = None
         self._needles: dict[str, list[int]] = {}
 
@@ -487,9 +553,10 @@ class _Text:
             self._needles[needle] = cached
         return cached
 
-    def present(self, needles: Iterable[str]) -> frozenset[str]:
+    def present(self, needles: _Needles) -> frozenset[str]:
         """Which of the needles occur anywhere in the text."""
-        return frozenset(n for n in needles if n in (self.text if n != n.lower() else self.lower))
+        text, lower = self.text, self.lower
+        return frozenset([n for n in needles.exact if n in text] + [n for n in needles.folded if n in lower])
 
 
 def _matches(pattern: re.Pattern[str], doc: _Text, needles: Sequence[str]) -> Iterator[tuple[re.Match[str], int]]:
@@ -546,17 +613,23 @@ def _assignment_hits(doc: _Text) -> Iterator[tuple[int, int]]:
                 yield start + base, end + base
 
 
-@functools.cache
-def _all_needles() -> frozenset[str]:
-    return frozenset(n for rule in _rules() for n in rule.needles) | frozenset(_ASSIGNMENT_NEEDLES)
+def _active_rules(doc: _Text, present: frozenset[str]) -> list[tuple[int, _Rule]]:
+    """(priority, rule) of every rule that could match: a library plugin only when its gate matches."""
+    rules: list[tuple[int, _Rule]] = []
+    for index, plugin in enumerate(_LIBRARY_PLUGINS):
+        if plugin.needles and present.isdisjoint(plugin.needles):
+            continue
+        if next(_matches(plugin.gate, doc, plugin.needles), None) is not None:
+            rules.extend(_plugin_rules(index))
+    rules.extend(_OWN_RULES)
+    return rules
 
 
 def _raw_hits(doc: _Text) -> list[tuple[int, int, int, int]]:
     """(priority, line index, start, end) for every candidate, before filtering and merging."""
     found = [(0, i, s, e) for i, s, e in _key_blocks(doc.lines)] if "PRIVATE KEY" in doc.text else []
-    present = doc.present(_all_needles())  # one pass decides which rules can match at all
-    rules = _rules()
-    for priority, rule in enumerate(rules, start=1):
+    present = doc.present(_NEEDLES)  # one pass decides which rules can match at all
+    for priority, rule in _active_rules(doc, present):
         if rule.needles and present.isdisjoint(rule.needles):
             continue
         for start, end in _token_hits(rule, doc):
@@ -566,17 +639,19 @@ def _raw_hits(doc: _Text) -> list[tuple[int, int, int, int]]:
     if not present.isdisjoint(_ASSIGNMENT_NEEDLES):
         for start, end in _assignment_hits(doc):
             index = doc.line_of(start)
-            found.append((len(rules) + 1, index, start - doc.starts[index], end - doc.starts[index]))
+            found.append((_ASSIGNMENT_PRIORITY, index, start - doc.starts[index], end - doc.starts[index]))
     return found
 
 
 def _kind(priority: int) -> str:
-    rules = _rules()
     if priority == 0:
         return PRIVATE_KEY
-    if priority <= len(rules):
-        return rules[priority - 1].kind
-    return SECRET_ASSIGNMENT
+    if priority >= _ASSIGNMENT_PRIORITY:
+        return SECRET_ASSIGNMENT
+    if priority >= _OWN_BASE:
+        return _OWN_TOKEN_RULES[priority - _OWN_BASE].kind
+    plugin_index, pattern_index = divmod(priority - 1, _SLOT)
+    return _library_kind(_LIBRARY_PLUGINS[plugin_index], pattern_index)
 
 
 def _scan(text: str) -> list[SecretHit]:
@@ -620,7 +695,20 @@ def find_secrets(text: str) -> list[SecretHit]:
     hit per line of the block. Already-redacted placeholders and allowlisted lines are never reported."""
     if not text:
         return []
-    return _scan(text)
+    # A review scans most texts more than once (a file's new side for the local findings, then again with its old
+    # side for redaction; the same standards for every chunk): remember results by a digest of the text.
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    hits = _SCANNED.get(key)
+    if hits is None:
+        hits = tuple(_scan(text))
+        if len(_SCANNED) >= _SCANNED_LIMIT:
+            _SCANNED.clear()
+        _SCANNED[key] = hits
+    return list(hits)
+
+
+_SCANNED: dict[bytes, tuple[SecretHit, ...]] = {}
+_SCANNED_LIMIT = 50_000  # ~100 bytes an entry without hits
 
 
 # -- redaction ---------------------------------------------------------------------------------------------------
@@ -672,12 +760,7 @@ def redact(text: str) -> tuple[str, int]:
 
 def _rank(kind: str) -> int:
     """A kind's priority: the private-key rule first, then the single-line rules in order, assignments last."""
-    if kind == PRIVATE_KEY:
-        return 0
-    for priority, rule in enumerate(_rules(), start=1):
-        if rule.kind == kind:
-            return priority
-    return len(_rules()) + 1
+    return _RANKS.get(kind, _ASSIGNMENT_PRIORITY)
 
 
 Position = tuple[int, int]  # (hunk index, line index within the hunk)
