@@ -373,11 +373,12 @@ def test_unusable_timeout_is_a_configuration_error(staged, model_server, cli, ar
     assert model_server.request_count == 0
 
 
-def test_negative_context_lines_still_review_the_change(staged, model_server, cli):
+def test_negative_context_lines_is_a_configuration_error(staged, model_server, cli):
     result = cli("diff", "--staged", env={"REVIEWBOT_CONTEXT_LINES": "-1"})
-    assert result.exit_code == 0, result.stderr
-    assert model_server.request_count == 1
-    assert "time.sleep(5)" in model_server.prompt_text(0)
+    assert result.exit_code == 2
+    (line,) = error_lines(result)
+    assert "'context_lines'" in line and "REVIEWBOT_CONTEXT_LINES" in line
+    assert model_server.request_count == 0
 
 
 # --- accounting --------------------------------------------------------------------------------------------------
