@@ -47,6 +47,7 @@ class Plan:
     redactions: int = 0
     notes: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
+    path_aliases: tuple[tuple[str, str], ...] = ()  # (redacted name sent to the model, real path)
 
 
 @dataclass
@@ -111,6 +112,40 @@ def classify(diff: Diff, settings: Settings) -> tuple[list[FileDiff], list[Skipp
     return keep, skipped
 
 
+def _secrets_in_paths(diff: Diff) -> list[Finding]:
+    """A token in a file's name is committed like any other; report it locally (the name itself is redacted)."""
+    from reviewbot.models import Severity
+    from reviewbot.secrets import find_secrets
+
+    found = []
+    for f in diff.files:
+        if f.status == "deleted":
+            continue
+        hits = find_secrets(f.path)
+        if hits:
+            found.append(Finding(
+                path=f.path, line=min(f.added_lines, default=1), severity=Severity.ERROR, category="secrets",
+                message=f"Committed secret ({hits[0].kind}) in the file name: rename the file and revoke the secret.",
+                agent="reviewbot", source="secrets",
+            ))
+    return found
+
+
+def _redact_paths(files: Sequence[FileDiff]) -> tuple[list[FileDiff], dict[str, str]]:
+    """Files whose names hold a secret get a redacted name in the prompt; the map leads answers back to the file."""
+    from reviewbot.secrets import redact
+
+    out, aliases = [], {}
+    for f in files:
+        path = redact(f.path)[0]
+        old_path = redact(f.old_path)[0] if f.old_path else f.old_path
+        if path != f.path or old_path != f.old_path:
+            aliases[path] = f.path
+            f = replace(f, path=path, old_path=old_path)
+        out.append(f)
+    return out, aliases
+
+
 def _redact_files(files: Sequence[FileDiff]) -> tuple[list[FileDiff], int]:
     from reviewbot.secrets import redact_file_diff
 
@@ -136,8 +171,9 @@ def plan(
     from reviewbot.tokens import estimate_tokens
 
     reviewable, skipped = classify(diff, settings)
-    local = tuple(secret_findings(diff)) if settings.secret_scan else ()
+    local = tuple(secret_findings(diff)) + tuple(_secrets_in_paths(diff)) if settings.secret_scan else ()
     files, redactions = _redact_files(reviewable)
+    files, path_aliases = _redact_paths(files)
     docs = discover_standards(source, [f.path for f in files], explicit=settings.standards)
     notes: list[str] = []
 
@@ -195,6 +231,7 @@ def plan(
         redactions=redactions,
         notes=tuple(notes),
         agents=tuple(a.name for a in agents),
+        path_aliases=tuple(sorted(path_aliases.items())),
     )
 
 
@@ -274,13 +311,19 @@ def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: 
     try:
         parsed = parse_answer(text, agent=req.agent)
     except OutputParseError:
-        again = model.complete(messages + retry_message(text), seed=req.seed)
+        # Tokens already spent stay counted even when the second answer fails too.
+        try:
+            again = model.complete(messages + retry_message(text), seed=req.seed)
+        except ModelError as exc:
+            out.error = str(exc)
+            return out
         out.usage = out.usage + Usage(requests=1, tokens_in=again.tokens_in, tokens_out=again.tokens_out)
         text = again.text
         try:
             parsed = parse_answer(text, agent=req.agent)
         except OutputParseError as exc:
-            raise OutputParseError(f"{model.describe()} answered twice with no usable JSON ({exc})") from None
+            out.error = f"{model.describe()} answered twice with no usable JSON ({exc})"
+            return out
     if cache is not None:
         cache.put(key, json.dumps({"text": text}))
     out.findings, out.invalid, out.summary = list(parsed.findings), parsed.invalid, parsed.summary
@@ -313,6 +356,7 @@ def execute(
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
 ) -> ReviewResult:
     requests = the_plan.requests
+    aliases = dict(the_plan.path_aliases)
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
     endpoint = model_endpoint(settings)
     models: dict[str, ChatModel] = {}
@@ -355,7 +399,8 @@ def execute(
         if out.summary:
             summaries.append(out.summary)
         # Anchor and filter each answer before voting, so samples are compared on corrected lines.
-        filtered = findings_mod.filter_findings(out.findings, the_plan.diff, settings.filter_mode)
+        answered = [replace(f, path=aliases[f.path]) if f.path in aliases else f for f in out.findings]
+        filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode)
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
         chunk_drops.setdefault((req.agent, cid), []).append(filtered.dropped + Counter(invalid=out.invalid))

@@ -106,12 +106,15 @@ NO_MODEL = (
 )
 
 
-def make_model_factory(settings: Settings):
+def make_model_factory(settings: Settings, console: Console | None = None):
     from reviewbot.llm import ChatModel, ModelSettings
     from reviewbot.prompt import ANSWER_SCHEMA
 
     api_key = key_for_endpoint(settings)
     base_url = settings.base_url
+    if settings.api_key and not api_key and console:
+        console.warn(f"your API key is not sent to {base_url}, which the repository's config chose; "
+                     "add its host to trusted_hosts in your own config if it needs the key")
     if not api_key and not base_url:
         raise ConfigError("no API key: set OPENAI_API_KEY, or point --base-url at a server that needs none")
 
@@ -190,7 +193,7 @@ def review_diff(
         return RunOutcome(None, EXIT_OK, plan=the_plan)
     if the_plan.requests and not all(r.model for r in the_plan.requests):
         raise ConfigError(NO_MODEL)
-    factory = make_model_factory(settings) if the_plan.requests else (lambda m: None)
+    factory = make_model_factory(settings, console) if the_plan.requests else (lambda m: None)
     progress = Progress(console, len(the_plan.requests))
     try:
         result = review.execute(

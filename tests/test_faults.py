@@ -384,8 +384,6 @@ def test_negative_context_lines_is_a_configuration_error(staged, model_server, c
 # --- accounting --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="review._ask raises on a second unusable answer and the usage of both "
-                                       "requests is lost: the summary says 0 requests and 0 tokens")
 def test_tokens_spent_on_unusable_answers_are_counted(staged, model_server, cli):
     import json
 
