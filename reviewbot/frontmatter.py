@@ -6,6 +6,10 @@ real ones are not strict YAML: Claude Code's own agent wizard writes description
 and Cursor rules say `globs: *.ts, *.tsx` (a `*` that YAML reads as an alias). Strict YAML is tried first; when
 it fails, single-line `key: value` entries are quoted and parsed again. Anything still unreadable, such as an
 unclosed `[` or `"`, is a ConfigError naming the file.
+
+Most front matter is only `key: plain text` lines (every bundled agent's is). Those are read without PyYAML, which
+costs ~10 ms to import on every run, but only when YAML itself would read each value as exactly that string (see
+`_simple_mapping`); anything else goes to PyYAML as before.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ _FENCE = re.compile(r"^---[ \t]*$")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w.-]*):(?:[ \t]+(.*?))?[ \t]*$")
 # Values that start like YAML syntax were meant as YAML; quoting them would hide a real mistake.
 _STRUCTURAL_STARTS = ("[", "{", '"', "'", "|", ">")
+# `key: text` where YAML reads the key and the text as plain strings: printable ASCII, the text starting with a letter
+# (a digit, sign, dot or indicator could make it a number, date, alias, tag, quoted or block scalar).
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*): +([A-Za-z][\x20-\x7e]*)")
+# Plain words YAML 1.1 (PyYAML) reads as booleans or null, in any letter case to stay on the safe side.
+_NOT_STRINGS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
 
 
 def split_front_matter(text: str, *, path: str) -> tuple[dict[str, Any] | None, str]:
@@ -39,6 +48,9 @@ def split_front_matter(text: str, *, path: str) -> tuple[dict[str, Any] | None, 
 
 
 def _load_mapping(block: str, *, path: str) -> dict[str, Any]:
+    simple = _simple_mapping(block)
+    if simple is not None:
+        return simple
     import yaml  # PyYAML; imported here so that `reviewbot --help` stays fast
 
     try:
@@ -58,6 +70,30 @@ def _load_mapping(block: str, *, path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the front matter must be a list of 'key: value' lines.")
     return {str(k): v for k, v in data.items()}
+
+
+def _simple_mapping(block: str) -> dict[str, Any] | None:
+    """The mapping of a block made only of `key: plain text` lines (and empty lines), exactly as yaml.safe_load
+    reads it; None when any line is something else, so that PyYAML decides.
+
+    Accepted lines hold nothing YAML treats specially in a one-line plain scalar: no tab, no `: ` or trailing `:`
+    (a nested mapping, or an error), no ` #` (a comment), no boolean or null word as the whole key or value.
+    Spaces inside a value are kept and trailing ones dropped, as YAML does; a repeated key keeps its first
+    position and its last value, as safe_load's mapping does.
+    """
+    out: dict[str, Any] = {}
+    for line in block.split("\n"):
+        if not line:
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, value = match.group(1), match.group(2).rstrip(" ")
+        if (": " in value or value.endswith(":") or " #" in value
+                or key.lower() in _NOT_STRINGS or value.lower() in _NOT_STRINGS):
+            return None
+        out[key] = value
+    return out
 
 
 def _quote_plain_values(block: str) -> str:
