@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from reviewbot.models import Chunk, FileDiff
 
@@ -132,15 +132,30 @@ def render_file(f: FileDiff) -> str:
     return "\n".join(out)
 
 
-def render_chunk(chunk: Chunk) -> str:
-    return "\n\n".join(render_file(f) for f in chunk.files)
+def render_chunk(chunk: Chunk, render: Callable[[FileDiff], str] = render_file) -> str:
+    return "\n\n".join(render(f) for f in chunk.files)
+
+
+def remembering_renderer() -> Callable[[FileDiff], str]:
+    """render_file that renders each FileDiff object once: a plan renders every file to size its chunks and again
+    to build the messages. Keyed by identity (hashing a FileDiff would walk all its lines); the memo holds each
+    file, so an id is never reused while the memo lives. Use one per plan."""
+    memo: dict[int, tuple[FileDiff, str]] = {}
+
+    def render(f: FileDiff) -> str:
+        hit = memo.get(id(f))
+        if hit is None:
+            hit = memo[id(f)] = (f, render_file(f))
+        return hit[1]
+
+    return render
 
 
 def system_message(parts: PromptParts) -> str:
     return f"{PROTOCOL}\n\n# Your persona: {inline(parts.agent_name)}\n\n{parts.persona.strip()}\n"
 
 
-def user_message(parts: PromptParts, chunk: Chunk) -> str:
+def user_message(parts: PromptParts, chunk: Chunk, render: Callable[[FileDiff], str] = render_file) -> str:
     sections = []
     if parts.standards.strip():
         sections.append("# Repository coding standards\n" + fence("standards", parts.standards.strip()))
@@ -154,15 +169,17 @@ def user_message(parts: PromptParts, chunk: Chunk) -> str:
     sections.append(
         f"# The change to review ({len(chunk.files)} file{'s' if len(chunk.files) != 1 else ''})\n"
         "Format: '<new line number> + code' added, '<new line number>   code' unchanged context, "
-        "'  - code' removed.\n" + fence("diff", render_chunk(chunk))
+        "'  - code' removed.\n" + fence("diff", render_chunk(chunk, render))
     )
     return "\n\n".join(sections) + "\n"
 
 
-def build_messages(parts: PromptParts, chunk: Chunk) -> list[dict[str, str]]:
+def build_messages(
+    parts: PromptParts, chunk: Chunk, render: Callable[[FileDiff], str] = render_file
+) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": system_message(parts)},
-        {"role": "user", "content": user_message(parts, chunk)},
+        {"role": "user", "content": user_message(parts, chunk, render)},
     ]
 
 

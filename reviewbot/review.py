@@ -11,13 +11,16 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from reviewbot import findings as findings_mod
 from reviewbot.answer import parse_answer
 from reviewbot.errors import ModelError, OutputParseError
 from reviewbot.models import Chunk, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
-from reviewbot.prompt import PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, render_file, retry_message
+from reviewbot.prompt import (
+    PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, remembering_renderer, retry_message,
+)
 
 if TYPE_CHECKING:
     from reviewbot.agents import Agent
@@ -27,14 +30,22 @@ if TYPE_CHECKING:
     from reviewbot.sources import FileSource
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PlannedRequest:
     agent: str
     model: str
     chunk: Chunk
     messages: tuple[dict, ...]
-    estimated_tokens: int
+    answer_tokens: int  # the answer allowance the request reserves (max_tokens)
     seed: int | None = None
+
+    @cached_property
+    def estimated_tokens(self) -> int:
+        """The messages' estimated tokens plus the answer allowance; worked out on first use, since only --dry-run
+        shows it and estimating every message of a large plan again costs more than the rest of building them."""
+        from reviewbot.tokens import estimate_tokens
+
+        return sum(estimate_tokens(m["content"]) for m in self.messages) + self.answer_tokens
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ def plan(
     files, path_aliases = _redact_paths(files)
     docs = discover_standards(source, [f.path for f in files], explicit=settings.standards)
     notes: list[str] = []
+    rendered_standards: dict[tuple[str, ...], str] = {}  # chunks that share their documents share the text
 
     def standards_for(paths: Sequence[str]) -> str:
         seen, chosen = set(), []
@@ -184,12 +196,16 @@ def plan(
                 if doc.path not in seen:
                     seen.add(doc.path)
                     chosen.append(doc)
-        text, doc_notes = render_standards(chosen, max_chars=settings.max_standards_chars)
-        for n in doc_notes:
-            if n not in notes:
-                notes.append(n)
-        return redact(text)[0]
+        which = tuple(doc.path for doc in chosen)
+        if which not in rendered_standards:
+            text, doc_notes = render_standards(chosen, max_chars=settings.max_standards_chars)
+            for n in doc_notes:
+                if n not in notes:
+                    notes.append(n)
+            rendered_standards[which] = redact(text)[0]
+        return rendered_standards[which]
 
+    render = remembering_renderer()
     all_standards = standards_for([f.path for f in files])
     instructions_table = sorted(settings.path_instructions.items())
     requests: list[PlannedRequest] = []
@@ -200,7 +216,7 @@ def plan(
         ) + estimate_tokens("\n".join(t for _, t in instructions_table)) + 200
         chunks, too_big = make_chunks(
             files,
-            render=render_file,
+            render=render,
             budget_tokens=settings.max_request_tokens,
             overhead_tokens=overhead,
             answer_tokens=settings.max_answer_tokens,
@@ -215,11 +231,10 @@ def plan(
                 standards=standards_for(chunk.paths),
                 instructions=instructions_for(chunk.paths, instructions_table),
             )
-            messages = build_messages(chunk_parts, chunk)
-            estimate = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens
+            messages = tuple(build_messages(chunk_parts, chunk, render))
             for sample in range(max(1, settings.samples)):
                 requests.append(
-                    PlannedRequest(agent.name, model, chunk, tuple(messages), estimate,
+                    PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
                                    seed=settings.seed + sample if settings.seed is not None else sample)
                 )
     return Plan(
