@@ -1,4 +1,5 @@
-"""A result cache on disk: model answers keyed by a hash of everything that shaped the request.
+"""A result cache on disk: model answers keyed by a hash of everything that shaped the request, and whole plans
+(reviewbot/plancache.py, stored as blobs) keyed by a hash of everything that shaped the plan.
 
 SQLite in WAL mode, so two reviews at once (two pre-commit runs, a hook and a CI job) read and write the same file
 safely: each thread gets its own connection, writers wait on a busy timeout instead of failing. The cache is an
@@ -26,6 +27,7 @@ T = TypeVar("T")
 CACHE_FILE = "cache.sqlite3"
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 BUSY_TIMEOUT_S = 10.0
+BLOB_USE_REFRESH_S = 3600.0
 _PRUNE_EVERY = 64  # puts between two size checks
 _SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -100,8 +102,27 @@ class ResultCache:
         self._run(lambda db: db.execute("UPDATE results SET used = ? WHERE key = ?", (time.time(), key)))
         return row[0]
 
+    def get_blob(self, key: str) -> bytes | None:
+        """A value stored with put_blob (a text value under the key reads as missing).
+
+        Blobs are large, and SQLite rewrites a whole row to update one column, so the use time that pruning goes
+        by is refreshed only once it is over an hour old (get refreshes it on every read)."""
+        row = self._run(lambda db: db.execute("SELECT value, used FROM results WHERE key = ?", (key,)).fetchone())
+        if row is None or not isinstance(row[0], bytes):
+            return None
+        now = time.time()
+        if row[1] < now - BLOB_USE_REFRESH_S:
+            self._run(lambda db: db.execute("UPDATE results SET used = ? WHERE key = ?", (now, key)))
+        return row[0]
+
+    def put_blob(self, key: str, value: bytes) -> None:
+        """Store bytes (SQLite keeps them as a BLOB in the same table; size and pruning count them as for text)."""
+        self._put(key, bytes(value), len(key) + len(value))
+
     def put(self, key: str, value: str) -> None:
-        size = len(key) + len(value.encode("utf-8", "surrogatepass"))
+        self._put(key, value, len(key) + len(value.encode("utf-8", "surrogatepass")))
+
+    def _put(self, key: str, value: str | bytes, size: int) -> None:
         self._run(
             lambda db: db.execute(
                 "INSERT OR REPLACE INTO results (key, value, size, used) VALUES (?, ?, ?, ?)",

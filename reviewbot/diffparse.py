@@ -6,6 +6,8 @@ are anchored to; removed lines carry only their old number.
 
 from __future__ import annotations
 
+import hashlib
+
 from reviewbot.errors import GitError
 from reviewbot.models import FileDiff, Hunk, Line
 
@@ -14,19 +16,40 @@ _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 
 
+class ParsedFiles(tuple):
+    """parse_diff's answer: a tuple of FileDiffs that also carries `source_digest`, a sha256 of the diff text they
+    were parsed from.
+
+    The same text through the same parser gives equal FileDiffs, so the digest names the content without hashing
+    every line again (the plan cache keys on it; see reviewbot/plancache.py). It equals, hashes and prints like the
+    plain tuple; any tuple built from it (a slice, a filter) is a plain tuple without a digest.
+    """
+
+    source_digest: str
+
+    def __new__(cls, files: tuple[FileDiff, ...], source_digest: str) -> ParsedFiles:
+        parsed = super().__new__(cls, files)
+        parsed.source_digest = source_digest
+        return parsed
+
+    def __reduce__(self):
+        return ParsedFiles, (tuple(self), self.source_digest)
+
+
 def parse_diff(raw: bytes | str) -> tuple[FileDiff, ...]:
-    """Parse a unified diff (as git prints it) into FileDiffs, in the diff's own order."""
+    """Parse a unified diff (as git prints it) into FileDiffs, in the diff's own order (a ParsedFiles)."""
     from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
 
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if not text.strip():
-        return ()
+        return ParsedFiles((), digest)
     try:
         patch = PatchSet(text)
     except UnidiffParseError as exc:
         raise GitError(f"could not parse the diff: {exc}") from None
-    return tuple(_convert_file(pf) for pf in patch)
+    return ParsedFiles(tuple(_convert_file(pf) for pf in patch), digest)
 
 
 def _convert_file(pf) -> FileDiff:

@@ -176,6 +176,36 @@ def plan(
     source: FileSource,
     model_for: Callable[[Agent], str],
 ) -> Plan:
+    """Every request the review needs, with the skipped files, local findings and notes; sends nothing.
+
+    With the cache on, a plan is stored under a key that names all of its inputs, and an unchanged rerun reads it
+    back instead of scanning, chunking and rendering again (reviewbot/plancache.py); the answer is the same.
+    """
+    if not settings.cache:
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+    from reviewbot import plancache
+    from reviewbot.cache import ResultCache
+
+    key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
+    if key is None:
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+    with ResultCache() as cache:
+        stored = plancache.load(cache, key, diff)
+        if stored is not None:
+            return stored
+        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        plancache.store(cache, key, fresh)
+        return fresh
+
+
+def _make_plan(
+    diff: Diff,
+    settings: Settings,
+    *,
+    agents: Sequence[Agent],
+    source: FileSource,
+    model_for: Callable[[Agent], str],
+) -> Plan:
     from reviewbot.chunking import make_chunks
     from reviewbot.secrets import redact, secret_findings
     from reviewbot.standards import discover_standards, render_standards, standards_for_file

@@ -102,6 +102,27 @@ def discover_standards(
     return _dedupe(d for d in docs if d.text.strip())
 
 
+def standards_sources(source: FileSource, *, explicit: Sequence[str] | None = None) -> list[tuple[str, str | None]]:
+    """(path, text) of every file `discover_standards` could read from `source`, whichever paths changed: the
+    listed files, or every root, nested and rules file the source holds (text None when a listed one is missing).
+
+    A superset of what discovery reads, so equal answers mean discovery sees the same texts; the plan cache keys
+    on it (reviewbot/plancache.py)."""
+    if explicit is not None:
+        return [(path, source.read_text(path)) for path in (_normalise(raw) for raw in explicit)]
+    found = []
+    for path in source.list_files():  # the same cheap tests as discover_standards, without the ancestor check
+        slash = path.rfind("/")
+        if (
+            path in ROOT_FILES
+            or (slash > 0 and path[slash + 1 :] in NESTED_NAMES)
+            or (path.startswith(INSTRUCTIONS_DIR) and path.endswith(INSTRUCTIONS_SUFFIX))
+            or (path.startswith(CURSOR_RULES_DIR) and path.endswith(CURSOR_RULES_SUFFIX))
+        ):
+            found.append(path)
+    return [(path, _read(source, path)) for path in sorted(found)]
+
+
 def standards_for_file(docs: Sequence[StandardsDoc], path: str) -> list[StandardsDoc]:
     """The documents that apply to `path`, nearest first: deepest folder first, then glob rules, then repo-wide."""
     path = _normalise(path)
