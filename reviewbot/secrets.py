@@ -20,6 +20,11 @@ consults detect-secrets' global settings and may call a plugin's ``verify`` (a n
 Nothing here writes a file or opens a connection.
 
 A line holding ``pragma: allowlist secret`` (detect-secrets' own marker) is never flagged nor redacted.
+
+A CI check scans diffs written by strangers, so the scan takes time in proportion to the text even on hostile
+input: long lines are searched in windows (some library patterns backtrack quadratically on a long line), a token
+run is re-checked only a few times, and the rounds of redaction are bounded (see _windowed, _token_hits, _ROUNDS).
+tests/test_secret_limits.py times the worst inputs we know.
 """
 
 from __future__ import annotations
@@ -111,7 +116,8 @@ def is_sensitive_path(path: str) -> bool:
 
 # -- telling literal secrets from code and placeholders ----------------------------------------------------------
 
-_PLACEHOLDER_RE = re.compile(r"«REDACTED:[^»\n]*»")
+# No "«" inside: a line of unclosed "«REDACTED:" would otherwise make every one of them scan to the line's end.
+_PLACEHOLDER_RE = re.compile(r"«REDACTED:[^»«\n]*»")
 _ALLOWLIST_RE = re.compile(r"pragma:\s*allowlist[ \-]secret", re.IGNORECASE)
 
 _PLACEHOLDER_WORDS = frozenset({
@@ -169,7 +175,6 @@ _TOKEN_CHARSET = re.compile(r"[A-Za-z0-9+/=_\-]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _URL_START = re.compile(r"[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}){1,2}")
-_CODE_LIKE = re.compile(r"\\|\(\?|\{.*\}|\[.*\]")
 _CODE_KEYWORDS = frozenset({"none", "null", "nil", "true", "false", "undefined", "yes", "no", "on", "off", "self",
                             "this", "env", "required", "optional"})
 
@@ -193,6 +198,14 @@ def _name_class(name: str) -> str | None:
     return None
 
 
+def _code_like(value: str) -> bool:
+    """A backslash, a regex group, or a bracket closed later on: a regular expression, template or code. (Not the
+    regex ``\\{.*\\}``, which is quadratic on a long value of unclosed brackets.)"""
+    if "\\" in value or "(?" in value:
+        return True
+    return any(-1 < value.find(left) < value.rfind(right) for left, right in ("{}", "[]"))
+
+
 def _looks_random(value: str) -> bool:
     return (len(value) >= 16 and bool(_TOKEN_CHARSET.fullmatch(value)) and _has_digit_and_letter(value)
             and not _UUID.fullmatch(value) and _entropy(value) >= 3.0)
@@ -209,7 +222,7 @@ def _literal_secret(value: str, name: str, name_class: str, quoted: bool) -> boo
         return False  # identifiers such as pipeline_definition_s3_location or GITHUB_TOKEN
     if _URL_START.match(value) or value.startswith("arn:"):
         return False  # a URL (passwords in URLs have their own rule), an AWS ARN
-    if _COLOUR.fullmatch(value) or _CODE_LIKE.search(value) or _ATTRIBUTE_CHAIN.fullmatch(value):
+    if _COLOUR.fullmatch(value) or _code_like(value) or _ATTRIBUTE_CHAIN.fullmatch(value):
         return False  # a colour, a regular expression or template, an attribute path
     if not quoted:
         # Unquoted values appear in env, YAML and INI files, but also as code on the right of an "=".
@@ -251,6 +264,9 @@ def _has_digit_and_letter(value: str) -> bool:
 
 # -- rules -------------------------------------------------------------------------------------------------------
 
+_STEP = 2048  # the default window step for searching long lines: see _windowed
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     kind: str
@@ -262,6 +278,7 @@ class _Rule:
     check: Callable[[str], bool] | None = None  # a further test of the value
     extend: str = ""  # characters a token may continue with past the library's fixed length (long Stripe keys)
     boundary: bool = True  # a whole-match token must not be glued to a preceding letter or digit
+    step: int = _STEP  # a line longer than twice this is searched in windows (see _windowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +292,9 @@ class _Plugin:
     # the gate. Only a gate match (on a line holding a needle) loads detect-secrets and runs the plugin, so most
     # diffs never import the library (~0.13 s). tests/test_secret_gates.py checks the gates against the patterns.
     gate: re.Pattern[str]
+    # The window step for the plugin's patterns (see _windowed): every token of the plugin up to this long is
+    # found exactly. Smaller for the patterns that backtrack quadratically, since a window costs its size squared.
+    step: int = _STEP
 
 
 # detect-secrets plugins used, with our kind names. Left out: the high-entropy string detectors (they flag hashes,
@@ -294,9 +314,13 @@ _LIBRARY_PLUGINS: tuple[_Plugin, ...] = (
     _Plugin("slack", "SlackDetector", "Slack token", ("xox", "hooks.slack.com"),
             re.compile(r"(?i:xox[abposr]-\d|hooks\.slack\.com/services/t)")),
     _Plugin("stripe", "StripeDetector", "Stripe key", ("k_live_",), re.compile(r"[rs]k_live_[0-9a-zA-Z]{24}")),
-    _Plugin("openai", "OpenAIDetector", "OpenAI API key", ("T3BlbkFJ",), re.compile(r"T3BlbkFJ[A-Za-z0-9]{20}")),
+    # Its keys are under 200 characters; `sk-[A-Za-z0-9-_]*` before them backtracks over whole runs of "sk-".
+    _Plugin("openai", "OpenAIDetector", "OpenAI API key", ("T3BlbkFJ",), re.compile(r"T3BlbkFJ[A-Za-z0-9]{20}"),
+            step=256),
     # Just the needle: a tighter gate (eyJ, a run, a dot) would backtrack quadratically on a hostile line.
-    _Plugin("jwt", "JwtTokenDetector", "JSON web token", ("eyJ",), re.compile(r"eyJ")),
+    # Windows of 1 kB still find a longer JWT whole: a match the window cuts is matched again (see _windowed),
+    # and the rule's `extend` carries it on to the end of the signature.
+    _Plugin("jwt", "JwtTokenDetector", "JSON web token", ("eyJ",), re.compile(r"eyJ"), step=1024),
     _Plugin("basic_auth", "BasicAuthDetector", "password in URL", ("://",),
             re.compile(r"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@")),
     _Plugin("artifactory", "ArtifactoryDetector", "Artifactory token", ("AKC", "AP"),
@@ -351,6 +375,7 @@ def _plugin_rules(plugin_index: int) -> tuple[tuple[int, _Rule], ...]:
             check=_jwt_shape_ok if plugin.cls == "JwtTokenDetector" else None,
             extend="" if uses_group else (_JWT_TAIL if plugin.cls == "JwtTokenDetector" else _TOKEN_TAIL),
             boundary=not uses_group,
+            step=plugin.step,
         )))
     return tuple(rules)
 
@@ -435,6 +460,7 @@ _KEY_BODY_LINE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _MAX_KEY_LINES = 400
 # Characters other than "\n" that str.splitlines() treats as line breaks: a span never includes one.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS_SPLIT = re.compile(f"({_OTHER_BREAKS.pattern})")
 
 
 def _body_span(line: str) -> tuple[int, int] | None:
@@ -453,6 +479,17 @@ def _body_span(line: str) -> tuple[int, int] | None:
 def _key_blocks(lines: Sequence[str]) -> list[tuple[int, int, int]]:
     """(line index, start, end) of every line of every private-key block: header, body and footer."""
     spans: list[tuple[int, int, int]] = []
+    # Footers and key-material lines are looked up once each, not once per header above them: many headers over
+    # a long text would otherwise rescan up to _MAX_KEY_LINES lines apiece.
+    footers: list[int] | None = None
+    material: dict[int, bool] = {}
+
+    def is_material(j: int) -> bool:
+        found = material.get(j)
+        if found is None:
+            found = material[j] = _KEY_BODY_LINE.search(lines[j]) is not None
+        return found
+
     i = 0
     while i < len(lines):
         begin = _BEGIN_KEY.search(lines[i])
@@ -466,16 +503,18 @@ def _key_blocks(lines: Sequence[str]) -> list[tuple[int, int, int]]:
                 spans.append((i, begin.start(), end_same.end()))
             i += 1
             continue
-        footer = next((j for j in range(i + 1, min(len(lines), i + 1 + _MAX_KEY_LINES))
-                       if _END_KEY.search(lines[j])), None)
+        if footers is None:
+            footers = [j for j, text in enumerate(lines) if "END" in text and _END_KEY.search(text)]
+        after = bisect.bisect_right(footers, i)
+        footer = footers[after] if after < len(footers) and footers[after] <= i + _MAX_KEY_LINES else None
         if footer is not None:
             body = range(i + 1, footer)
         else:  # no footer in sight (a clipped hunk): the block runs while lines look like key material
             j = i + 1
-            while j < len(lines) and _KEY_BODY_LINE.search(lines[j]):
+            while j < len(lines) and is_material(j):
                 j += 1
             body = range(i + 1, j)
-        if not any(_KEY_BODY_LINE.search(lines[j]) for j in body):
+        if not any(is_material(j) for j in body):
             i += 1  # a header mentioned in code, not a key
             continue
         spans.append((i, begin.start(), len(line.rstrip())))
@@ -522,6 +561,13 @@ class _Text:
         self.starts = list(itertools.accumulate(map((1).__add__, map(len, self.lines[:-1])), initial=0))
         self._lower: str | None = None
         self._needles: dict[str, list[int]] = {}
+        self._longest: int | None = None
+
+    def lines_longer_than(self, limit: int) -> list[int]:
+        """Indexes of the lines longer than the limit, in order."""
+        if self._longest is None:
+            self._longest = max(map(len, self.lines))
+        return [i for i, line in enumerate(self.lines) if len(line) > limit] if self._longest > limit else []
 
     @property
     def lower(self) -> str:
@@ -559,15 +605,65 @@ class _Text:
         return frozenset([n for n in needles.exact if n in text] + [n for n in needles.folded if n in lower])
 
 
-def _matches(pattern: re.Pattern[str], doc: _Text, needles: Sequence[str]) -> Iterator[tuple[re.Match[str], int]]:
-    """Matches with the offset of the string they were found in (a line, when needles narrow the search)."""
+# Long lines are searched in windows of 2 * step characters, each starting `step` after the previous one. Some of
+# the library's patterns backtrack quadratically in the length of what they search (the JWT pattern takes ~5 s on
+# a 120 kB line of "eyJ"; OpenAI's ~50 s on a line of "sk-" holding one "T3BlbkFJ"); a window bounds that
+# cost, so a line costs time in proportion to its length (and to the step). A window reports only the matches
+# that start in its first `step` characters; the next window, which starts there, finds the rest. So every match
+# up to `step` long is found whole, as in a search of the whole line (lookbehinds and "^" see the real line: a
+# search position does not cut the string). A match the window cuts is longer than `step`: it is matched again
+# from its start over up to _LONGEST characters, one attempt, so a 3 kB bearer token is still redacted whole.
+# The default step, 2,048, is more than a JWT of 1-2 kB or any other token we know; windows twice the step cost
+# the least for that overlap.
+_LONGEST = 16_384
+
+
+def _windowed(pattern: re.Pattern[str], line: str, step: int = _STEP) -> Iterator[re.Match[str]]:
+    """The matches of a pattern in one line, in order: all at once for a line up to 2 * step long, window by
+    window for a longer one."""
+    if len(line) <= 2 * step:
+        yield from pattern.finditer(line)
+        return
+    pos = 0  # like finditer, a match never starts before the end of the previous one
+    for first in range(0, len(line), step):
+        handoff, stop = first + step, first + 2 * step
+        if stop >= len(line):
+            yield from pattern.finditer(line, max(pos, first))
+            return
+        if pos >= handoff:
+            continue
+        for m in pattern.finditer(line, max(pos, first), stop):
+            if m.start() >= handoff:
+                break
+            if m.end() == stop:  # cut by the window (or ends there): match it again over more of the line
+                m = pattern.match(line, m.start(), min(len(line), m.start() + _LONGEST)) or m
+            yield m
+            pos = m.end()
+            if pos >= stop:  # the search goes on after it, in the window where it ends
+                break
+
+
+def _matches(pattern: re.Pattern[str], doc: _Text, needles: Sequence[str],
+             step: int | None = _STEP) -> Iterator[tuple[re.Match[str], int]]:
+    """Matches in text order, with the offset of the string they were found in (a line, when needles narrow the
+    search). Long lines are searched in windows (see _windowed); step None: not windowed, for patterns known to
+    run in linear time."""
     if not needles:
-        for m in pattern.finditer(doc.text):
+        done = 0  # the text before here has been searched
+        for index in doc.lines_longer_than(2 * step) if step else ():
+            line_start = doc.starts[index]
+            for m in pattern.finditer(doc.text, done, line_start):
+                yield m, 0
+            for m in _windowed(pattern, doc.lines[index], step):
+                yield m, line_start
+            done = line_start + len(doc.lines[index])
+        for m in pattern.finditer(doc.text, done):
             yield m, 0
-    else:
-        for index in doc.lines_holding(needles):
-            for m in pattern.finditer(doc.lines[index]):
-                yield m, doc.starts[index]
+        return
+    for index in doc.lines_holding(needles):
+        line = doc.lines[index]
+        for m in _windowed(pattern, line, step) if step else pattern.finditer(line):
+            yield m, doc.starts[index]
 
 
 def _span(m: re.Match[str], group: int | str) -> tuple[int, int] | None:
@@ -581,9 +677,25 @@ def _span(m: re.Match[str], group: int | str) -> tuple[int, int] | None:
     return m.span(group)
 
 
+# How many more candidates are checked inside the extended span of a candidate that was turned down (see
+# _token_hits); real text never comes near this, a line of "eyJa." repeated has tens of thousands.
+_RETRIES = 8
+
+
+@functools.cache
+def _extension(chars: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(chars)}]*")
+
+
 def _token_hits(rule: _Rule, doc: _Text) -> Iterator[tuple[int, int]]:
     text = doc.text
-    for m, base in _matches(rule.pattern, doc, rule.needles):
+    extension = _extension(rule.extend) if rule.extend else None
+    # A rule's `extend` carries a candidate over the rest of its run of token characters, up to `reach`. A later
+    # candidate that starts and ends inside that run extends to the same `reach`: it is skipped when the earlier
+    # one was a secret (its span holds the later one), and only a few are tried when it was not (each check reads
+    # the whole rest of the run: checking them all is quadratic on a long run such as "eyJa.eyJa.eyJa...").
+    reach, accepted, retries = -1, False, 0
+    for m, base in _matches(rule.pattern, doc, rule.needles, rule.step):
         span = _span(m, rule.group)
         if span is None:
             continue
@@ -596,18 +708,28 @@ def _token_hits(rule: _Rule, doc: _Text) -> Iterator[tuple[int, int]]:
             continue
         if rule.boundary and start > 0 and text[start - 1].isalnum():
             continue
-        while end < len(text) and text[end] in rule.extend:
-            end += 1
+        if extension is not None:
+            if start < reach and end <= reach:
+                retries += 1
+                if accepted or retries > _RETRIES:
+                    continue
+                end = reach
+            else:
+                end = extension.match(text, end).end()
+                reach, accepted, retries = end, False, 0
         value = text[start:end]
         if _is_placeholder(value) or (rule.check and not rule.check(value)):
             continue
+        accepted = True
         yield start, end
 
 
 def _assignment_hits(doc: _Text) -> Iterator[tuple[int, int]]:
     for pattern, quoted in ((_QUOTED_ASSIGNMENT, True), (_UNQUOTED_ASSIGNMENT, False)):
         check = _assignment_check(quoted)
-        for m, base in _matches(pattern, doc, _ASSIGNMENT_NEEDLES):
+        # Not windowed: both patterns run in linear time (bounded names, a value that stops at the first quote or
+        # space), and a long value, such as a base64 key, must be seen whole.
+        for m, base in _matches(pattern, doc, _ASSIGNMENT_NEEDLES, step=None):
             if check(m):
                 start, end = m.span("value")
                 yield start + base, end + base
@@ -670,11 +792,23 @@ def _scan(text: str) -> list[SecretHit]:
         line = doc.lines[index]
         if _ALLOWLIST_RE.search(line):
             continue
-        taken = [m.span() for m in _PLACEHOLDER_RE.finditer(line)]
-        spans = [s for s in by_line[index] if not any(s[0] < e and b < s[1] for b, e in taken)]
+        spans = _outside(by_line[index], [m.span() for m in _PLACEHOLDER_RE.finditer(line)])
         for start, end, priority in _merge(spans):
             hits.append(SecretHit(_kind(priority), index + 1, start, end))
     return hits
+
+
+def _outside(spans: list[tuple[int, int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """The spans that overlap none of the taken ones (sorted, apart): a bisection each, not a look at them all."""
+    if not taken:
+        return spans
+    ends = [end for _, end in taken]
+    kept = []
+    for span in spans:
+        nearest = bisect.bisect_right(ends, span[0])  # the first taken span ending after this one starts
+        if nearest == len(taken) or taken[nearest][0] >= span[1]:
+            kept.append(span)
+    return kept
 
 
 def _merge(spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -734,10 +868,44 @@ def _group(hits: Sequence[SecretHit]) -> list[list[SecretHit]]:
     return groups
 
 
-def _apply(lines: list[str], hits: Iterable[SecretHit]) -> None:
-    for hit in sorted(hits, key=lambda h: (h.line, h.start), reverse=True):
-        i = hit.line - 1
-        lines[i] = lines[i][:hit.start] + placeholder(hit.kind) + lines[i][hit.end:]
+def _replaced(line: str, hits: Iterable[SecretHit]) -> str:
+    """The line with each hit's span (apart, in order) replaced by its placeholder, built in one pass: one slice
+    per hit would copy a long line once for each of its secrets."""
+    pieces, done = [], 0
+    for hit in hits:
+        pieces += (line[done:hit.start], placeholder(hit.kind))
+        done = hit.end
+    pieces.append(line[done:])
+    return "".join(pieces)
+
+
+def _blanked(line: str, hits: Iterable[SecretHit]) -> str:
+    """The line with each part holding a hit replaced whole by one placeholder. Parts are what str.splitlines()
+    sees (a span never crosses their breaks), so the line counts stay; a part that is one placeholder is never
+    matched again, so this ends the rounds of redaction."""
+    parts = _OTHER_BREAKS_SPLIT.split(line)  # text, break, text, break, ..., text
+    offsets = list(itertools.accumulate(map(len, parts), initial=0))
+    kinds = {}
+    for hit in hits:
+        index = bisect.bisect_right(offsets, hit.start) - 1
+        kinds.setdefault(index - index % 2, hit.kind)  # a hit starts in a text part, never in a break
+    return "".join(placeholder(kinds[i]) if i in kinds else part for i, part in enumerate(parts))
+
+
+# Rounds of redaction before the parts of lines that still show a secret are redacted whole. Real text needs one,
+# rarely two (a secret that another candidate's span hid). A hostile line can make each round expose one more,
+# and a round is a scan of the whole text.
+_ROUNDS = 3
+
+
+def _redacted_line(line: str, hits: Iterable[SecretHit], round_: int) -> str:
+    return _replaced(line, hits) if round_ < _ROUNDS else _blanked(line, hits)
+
+
+def _apply(lines: list[str], hits: Iterable[SecretHit], round_: int = 0) -> None:
+    ordered = sorted(hits, key=lambda h: (h.line, h.start))
+    for line, group in itertools.groupby(ordered, key=lambda h: h.line):
+        lines[line - 1] = _redacted_line(lines[line - 1], group, round_)
 
 
 def redact(text: str) -> tuple[str, int]:
@@ -747,13 +915,13 @@ def redact(text: str) -> tuple[str, int]:
     nothing is left to find, so redact(redact(x)[0]) == redact(x).
     """
     total = 0
-    for _ in range(len(text) + 1):  # each round shrinks the unredacted text, so this always ends
+    for round_ in range(len(text) + 1):  # each round shrinks the unredacted text, so this always ends
         hits = find_secrets(text)
         if not hits:
             break
         total += _secret_count(hits)
         lines = text.split("\n")
-        _apply(lines, hits)
+        _apply(lines, hits, round_)
         text = "\n".join(lines)
     return text, total
 
@@ -800,13 +968,14 @@ def redact_file_diff(f: FileDiff) -> tuple[FileDiff, int]:
         return f, 0
     texts = [[ln.text for ln in hunk.lines] for hunk in f.hunks]
     total = 0
-    for _ in range(sum(len(t) for lines in texts for t in lines) + 1):  # until nothing is left to find
+    for round_ in range(sum(len(t) for lines in texts for t in lines) + 1):  # until nothing is left to find
         found = _file_hits(f, texts)
         if not found:
             break
         total += _secret_count([hit for _, hit in found])
-        for (h, i), hit in sorted(found, key=lambda item: (item[0], item[1].start), reverse=True):
-            texts[h][i] = texts[h][i][:hit.start] + placeholder(hit.kind) + texts[h][i][hit.end:]
+        ordered = sorted(found, key=lambda item: (item[0], item[1].start))
+        for (h, i), group in itertools.groupby(ordered, key=lambda item: item[0]):
+            texts[h][i] = _redacted_line(texts[h][i], (hit for _, hit in group), round_)
     hunks = []
     for hunk, lines in zip(f.hunks, texts):
         section, n = redact(hunk.section)
