@@ -188,15 +188,17 @@ def _convert_file(pf, bodies=None) -> FileDiff:
 
 
 def _convert_hunk(h, lines_read: tuple[Line, ...] | None = None) -> Hunk:
-    if lines_read is not None:
-        return Hunk(
-            old_start=h.source_start,
-            old_len=h.source_length,
-            new_start=h.target_start,
-            new_len=h.target_length,
-            section=(h.section_header or "").strip(),
-            lines=lines_read,
-        )
+    return Hunk(
+        old_start=h.source_start,
+        old_len=h.source_length,
+        new_start=h.target_start,
+        new_len=h.target_length,
+        section=(h.section_header or "").strip(),
+        lines=lines_read if lines_read is not None else _unidiff_lines(h),
+    )
+
+
+def _unidiff_lines(h) -> tuple[Line, ...]:
     # The hottest loop of a large review (one pass per diff line): the end-of-line strip is inlined and Line is
     # built positionally, which halves the time of this function on a 100,000-line diff.
     lines = []
@@ -211,14 +213,7 @@ def _convert_hunk(h, lines_read: tuple[Line, ...] | None = None) -> Hunk:
         if text[-1:] == "\r":
             text = text[:-1]  # CRLF files: keep the text, drop the line ending
         append(Line(kind, text, ln.source_line_no, ln.target_line_no))
-    return Hunk(
-        old_start=h.source_start,
-        old_len=h.source_length,
-        new_start=h.target_start,
-        new_len=h.target_length,
-        section=(h.section_header or "").strip(),
-        lines=tuple(lines),
-    )
+    return tuple(lines)
 
 
 def _strip_prefix(path: str) -> str:

@@ -29,7 +29,9 @@ class ReportOptions:
 
 
 def is_blocking(finding: Finding, options: ReportOptions) -> bool:
-    return options.fail_on is not None and finding.severity >= options.fail_on
+    from reviewbot.findings import is_blocking as blocks  # one rule for the exit code and every report
+
+    return blocks(finding, options.fail_on)
 
 
 def blocking_findings(findings: Iterable[Finding], options: ReportOptions) -> tuple[Finding, ...]:
