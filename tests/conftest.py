@@ -2,17 +2,21 @@
 
 Every test runs isolated (autouse `isolated_env`): HOME and the XDG folders point into tmp_path, variables that would
 change reviewbot's or git's behaviour (OPENAI_*, REVIEWBOT_*, GITHUB_*, GITLAB_*, CI*, GIT_*, PRE_COMMIT*, proxies,
-colour switches) are removed, and git reads a test-owned global config. A test that writes reviewbot files into the
-real home directory fails.
+colour switches) are removed, and git reads a test-owned global config. The session itself runs under a private
+HOME (so reviewbot runs of the user's own, on the same machine, cannot disturb it), and a test that writes reviewbot
+files into that session home fails.
 
 Fixtures: isolated_env, repo, empty_repo, model_server, github_server, run_cli, run_reviewbot.
 """
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -59,13 +63,25 @@ _GLOBAL_GITCONFIG = """\
 """
 
 
-# --- guarding the real home directory -------------------------------------------------------------------------------
+# --- a home directory of the test session's own ----------------------------------------------------------------------
 
-_REAL_HOME = Path(os.environ.get("HOME") or Path.home())
+# The whole session runs under a private HOME and XDG folders, set before reviewbot is imported: the guard below then
+# watches a home no other process uses, so the user's own reviewbot runs (which write their cache under the real home)
+# cannot fail the suite, and nothing a test does can reach the real home at all.
+_ORIGINAL_HOME = Path(os.environ.get("HOME") or Path.home())
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="reviewbot-tests-home-"))
+for _var, _sub in (("HOME", ""), ("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"),
+                   ("XDG_DATA_HOME", ".local/share")):
+    os.environ[_var] = str(_SESSION_HOME / _sub) if _sub else str(_SESSION_HOME)
+atexit.register(shutil.rmtree, _SESSION_HOME, ignore_errors=True)
+
+# --- guarding the session's home directory ---------------------------------------------------------------------------
+
+_REAL_HOME = _SESSION_HOME
 
 
 def _watched_paths() -> list[Path]:
-    """Places reviewbot (or a careless test) could write to in the real home directory."""
+    """Places reviewbot (or a careless test) could write to in the session's home directory."""
     bases = {_REAL_HOME / ".config", _REAL_HOME / ".cache", _REAL_HOME / ".local" / "share"}
     for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         if os.environ.get(var):
@@ -108,7 +124,7 @@ class IsolatedEnv:
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[IsolatedEnv]:
-    """Point HOME/XDG into tmp_path/_env, scrub the environment, and fail if the real home was written to."""
+    """Point HOME/XDG into tmp_path/_env, scrub the environment, and fail if the session home was written to."""
     before = _home_fingerprint()
     base = tmp_path / "_env"
     dirs = IsolatedEnv(home=base / "home", config=base / "config", cache=base / "cache", data=base / "data",
@@ -136,7 +152,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Is
     after = _home_fingerprint()
     if after != before:
         changed = sorted(set(before.items()) ^ set(after.items()))
-        pytest.fail(f"the test wrote into the real home directory ({_REAL_HOME}): "
+        pytest.fail(f"the test wrote into the session's home directory ({_REAL_HOME}): "
                     + ", ".join(sorted({path for path, _ in changed})), pytrace=False)
 
 

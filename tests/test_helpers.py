@@ -550,3 +550,13 @@ def test_run_reviewbot_runs_the_checkout_in_a_subprocess(run_reviewbot, repo: Gi
     proc = run_reviewbot("--help")
     assert proc.returncode == 0, proc.stderr
     assert "Usage:" in proc.stdout
+
+
+def test_session_runs_under_a_private_home_not_the_users(isolated_env):
+    """The user's own reviewbot runs on this machine write under their real home; the suite must not watch it."""
+    from tests import conftest
+
+    assert conftest._SESSION_HOME != conftest._ORIGINAL_HOME
+    watched = [str(p) for p in conftest._WATCHED]
+    assert watched and all(p.startswith(str(conftest._SESSION_HOME)) for p in watched), watched
+    assert not conftest._SESSION_HOME.is_relative_to(conftest._ORIGINAL_HOME)
