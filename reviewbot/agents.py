@@ -22,7 +22,7 @@ from typing import Mapping
 
 from .errors import ConfigError
 from .frontmatter import split_front_matter, text_value
-from .sources import FileSource
+from .sources import FileSource, shown
 
 REPO_AGENTS_DIR = ".claude/agents"
 DEFAULT_AGENT = "senior-backend-engineer"
@@ -160,6 +160,7 @@ def resolve_agent(
     cwd: Path,
     source: FileSource | None = None,
     repo_root: Path | None = None,
+    outside_allowed: bool = True,
 ) -> Agent:
     """Find the agent `ref` names: an agent name, or a path to an agent file.
 
@@ -174,17 +175,34 @@ def resolve_agent(
     if not looks_like_path:
         if ref in available:
             return available[ref]
-        raise ConfigError(f"unknown agent '{ref}'; {_available(available)}")
+        raise ConfigError(f"unknown agent '{shown(ref)}'; {_available(available)}")
+
+    if not outside_allowed:
+        # Named by the repository's config: a path inside the repository, read through `source` like any of its
+        # files (relative to the root, never to wherever the command was started).
+        from .sources import RepoFileRefused, refuse, relative_repo_path
+
+        try:
+            rel = relative_repo_path(ref, "agent file (setting 'agent')")
+        except RepoFileRefused as err:
+            refuse(source, err)
+            raise ConfigError(f"the agent file '{shown(ref)}' named by the repository's config was refused; "
+                              f"fix the 'agent' setting") from None
+        text = source.read_text(rel) if source is not None else None
+        if text is None:
+            raise ConfigError(f"agent file '{shown(ref)}' does not exist in the repository (or was refused); "
+                              f"{_available(available)}")
+        return parse_agent(text, origin="path", path=rel)
 
     target = Path(ref).expanduser()
     if not target.is_absolute():
         target = cwd / target
-    text, shown = _read_agent_path(target, ref, source, repo_root)
+    text, shown_path = _read_agent_path(target, ref, source, repo_root)
     if text is None:
         if ref in available:  # a name that happens to end in .md
             return available[ref]
-        raise ConfigError(f"agent file '{ref}' does not exist; {_available(available)}")
-    return parse_agent(text, origin="path", path=shown)
+        raise ConfigError(f"agent file '{shown(ref)}' does not exist; {_available(available)}")
+    return parse_agent(text, origin="path", path=shown_path)
 
 
 def _read_agent_path(
@@ -209,7 +227,7 @@ def _read_agent_path(
 def _available(available: Mapping[str, Agent]) -> str:
     if not available:
         return "no agents are available."
-    return "available: " + ", ".join(sorted(available)) + "."
+    return "available: " + ", ".join(shown(name) for name in sorted(available)) + "."
 
 
 def resolve_model_alias(agent_model: str | None, aliases: Mapping[str, str]) -> str | None:

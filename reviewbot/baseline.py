@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from reviewbot.errors import ConfigError, ReviewbotError
@@ -134,13 +135,24 @@ def render_baseline(baseline: Baseline) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_baseline(path: Path, baseline: Baseline) -> None:
-    """Replace the file with `baseline` (written to a temporary name first, so a crash leaves the old one)."""
-    tmp = path.with_name(path.name + ".tmp")
+def write_baseline(path: Path, baseline: Baseline, *, root: Path | None = None, rel: str | None = None) -> None:
+    """Replace the file with `baseline` (written to a temporary name first, so a crash leaves the old one).
+
+    With `root` and `rel` (a baseline inside the repository, as its config names it) the write goes through
+    sources.write_repo_file: it never follows a link and never leaves the repository."""
+    data = render_baseline(baseline).encode("utf-8")
     try:
+        if root is not None and rel is not None:
+            from reviewbot.sources import write_repo_file
+
+            write_repo_file(root, rel, data, what="baseline file (setting 'baseline')")
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(render_baseline(baseline), encoding="utf-8", newline="\n")
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.reviewbot-{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
     except OSError as exc:
         raise ReviewbotError(f"cannot write the baseline {path}: {exc.strerror}") from None
 
@@ -181,31 +193,42 @@ def parse_baseline(text: str, label: str) -> Baseline:
     return Baseline(tuple(entries), label)
 
 
-def baseline_location(setting: str | None, root: Path) -> tuple[str | None, Path | None]:
-    """(repository-relative POSIX path or None, absolute path) of the configured baseline; (None, None) if off."""
+def baseline_location(setting: str | None, root: Path, *, from_repository: bool = False
+                      ) -> tuple[str | None, Path | None]:
+    """(repository-relative POSIX path or None, absolute path) of the configured baseline; (None, None) if off.
+
+    A baseline the repository's config names must be inside the repository (an absolute path or `..` is a
+    ConfigError naming the setting); only the user's own settings may put it elsewhere."""
+    from reviewbot.sources import relative_repo_path
+
     if not setting or not setting.strip():
         return None, None
     raw = setting.strip()
-    if Path(raw).is_absolute():
-        return None, Path(raw)
-    rel = PurePosixPath(raw.replace("\\", "/"))
-    if ".." in rel.parts:
-        raise ConfigError(f"the baseline path '{raw}' must stay inside the repository")
-    rel_text = rel.as_posix().removeprefix("./")
+    if not from_repository and (Path(raw).expanduser().is_absolute()):
+        return None, Path(raw).expanduser()
+    rel_text = relative_repo_path(raw, "baseline file (setting 'baseline')")
     return rel_text, root / rel_text
 
 
-def read_baseline(source: FileSource, setting: str | None, root: Path) -> Baseline | None:
-    """The baseline as the rules source has it (in CI: the base revision, so a pull request cannot accept its
+def from_repository(settings) -> bool:
+    """True when the `baseline` setting came from the repository's own config (or is the default, which is
+    inside the repository anyway)."""
+    origin = settings.origins.get("baseline", "default")
+    return origin == "default" or origin.startswith("repository")
+
+
+def read_baseline(source: FileSource, setting: str | None, root: Path, *, from_repository: bool = False
+                  ) -> Baseline | None:
+    """The baseline as the rules source has it (in CI: the target branch, so a pull request cannot accept its
     own findings), or None when there is none."""
-    rel, absolute = baseline_location(setting, root)
+    rel, absolute = baseline_location(setting, root, from_repository=from_repository)
     if rel is not None:
         text = source.read_text(rel)
         label = rel if source.label == "work tree" else f"{rel} ({source.label})"
     elif absolute is not None:
         label = str(absolute)
         try:
-            text = absolute.read_text(encoding="utf-8") if absolute.is_file() else None
+            text = absolute.read_text(encoding="utf-8", errors="replace") if absolute.is_file() else None
         except OSError as exc:
             raise ConfigError(f"cannot read the baseline {absolute}: {exc.strerror}") from None
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import sys
 import threading
 import time
@@ -208,7 +209,7 @@ class ResultCache:
         db = getattr(self._local, "db", None)
         if db is not None:
             return db
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self._path)
         db = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -266,6 +267,35 @@ class ResultCache:
         self._disabled = True
         self.problem = why
         self.close()
+
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(db_path: Path) -> None:
+    """The cache holds diffs, standards and answers: its folder 0700 and its files 0600, whatever the umask, and
+    existing ones (made by an older version) put right. The database file is created 0600 before SQLite opens it;
+    SQLite gives its -wal and -shm files the database file's mode."""
+    folder = db_path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if os.name == "nt":  # pragma: no cover - POSIX modes only
+        return
+    if folder.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+        os.chmod(folder, PRIVATE_DIR_MODE)
+    fd = os.open(db_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE_MODE)
+    os.close(fd)
+    for name in os.listdir(folder):
+        path = folder / name
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_mode & 0o777 != PRIVATE_FILE_MODE:
+            try:
+                os.chmod(path, PRIVATE_FILE_MODE)
+            except OSError:
+                pass
 
 
 def _looks_corrupt(err: sqlite3.Error) -> bool:

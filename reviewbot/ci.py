@@ -10,8 +10,13 @@ Range detection, in order:
      ..CI_MERGE_REQUEST_SOURCE_BRANCH_SHA in merged-results pipelines, where CI_COMMIT_SHA is a merge commit.
   4. Anywhere else: the first of origin/HEAD, origin/main, origin/master, main, master that exists, as in 1.
 
-The rules come from the merge base, never from the pull request itself: a PR cannot loosen its own check or
-rewrite the instructions the model gets. Its edits to those files are still in the diff and reviewed as code.
+The rules (config, agents, standards, baseline) come from the target branch's current tip, never from the pull
+request itself and never from the old commit it branched from: a PR cannot loosen its own check, rewrite the
+instructions the model gets, or pick an old version of them by branching from an old commit. Its edits to those
+files are still in the diff (merge base..head) and reviewed as code. The tip is the base sha the GitHub event names
+(else origin/$GITHUB_BASE_REF), GitLab's CI_MERGE_REQUEST_TARGET_BRANCH_SHA (else
+origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME), or the `--base` / default base revision itself; only when none of
+those is in the clone do the rules come from the merge base, with a warning.
 """
 
 from __future__ import annotations
@@ -39,10 +44,12 @@ class ReviewTarget:
     """What `ci` reviews: merge_base..head, and where it came from."""
 
     provider: str  # "github", "gitlab" or "local"
-    merge_base: str  # full sha; also the revision the rules are read from
+    merge_base: str  # full sha: the diff is merge_base..head
     head: str  # full sha
     base_label: str  # what the base was called: a branch name, a ref or a sha
     pull_request: int | None = None  # GitHub pull request number / GitLab merge request iid
+    rules: str = ""  # full sha the rules are read from: the target branch's tip (merge_base if unknown)
+    rules_note: str | None = None  # why the rules fell back to the merge base, for a warning
 
 
 # --- detection -------------------------------------------------------------------------------------------------------
@@ -82,21 +89,32 @@ def detect_target(repo, env: Mapping[str, str], *, base: str | None = None, head
         provider = "github" if pr_event else ("gitlab" if env.get("GITLAB_CI") == "true" else "local")
         # On a pull_request run HEAD is GitHub's merge commit; the pull request's own head is what gets reviewed.
         default_head = pr_event["head"] if pr_event else "HEAD"
-        return _range(repo, base, head or default_head, provider=provider, label=base, pr=pr_number)
+        return _range(repo, base, head or default_head, provider=provider, label=base, pr=pr_number, rules=(base,))
     if pr_event:
         return _range(repo, pr_event["base"], head or pr_event["head"], provider="github",
-                      label=pr_event["base_ref"], pr=pr_number)
+                      label=pr_event["base_ref"], pr=pr_number,
+                      rules=(pr_event["base"], *_origin(env.get("GITHUB_BASE_REF") or pr_event["base_ref"])))
     if env.get("GITLAB_CI") == "true" and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
         iid = env.get("CI_MERGE_REQUEST_IID", "")
         # In merged-results pipelines CI_COMMIT_SHA is a merge with the target branch; the source head is separate.
         mr_head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or env.get("CI_COMMIT_SHA") or "HEAD"
+        target = env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "")
         return _range(repo, env["CI_MERGE_REQUEST_DIFF_BASE_SHA"], head or mr_head,
-                      provider="gitlab", label=env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") or "the target branch",
-                      pr=int(iid) if iid.isdigit() else None)
+                      provider="gitlab", label=target or "the target branch",
+                      pr=int(iid) if iid.isdigit() else None,
+                      rules=(env.get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", ""), *_origin(target)))
     provider = "gitlab" if env.get("GITLAB_CI") == "true" else ("github" if env.get("GITHUB_ACTIONS") == "true"
                                                                  else "local")
     chosen = default_base(repo)
-    return _range(repo, chosen, head or "HEAD", provider=provider, label=chosen, pr=None)
+    return _range(repo, chosen, head or "HEAD", provider=provider, label=chosen, pr=None, rules=(chosen,))
+
+
+def _origin(branch: str | None) -> tuple[str, ...]:
+    """Where a target branch's tip may be found in a CI clone: origin/NAME, then NAME."""
+    branch = (branch or "").strip()
+    if not branch or branch.startswith("-"):
+        return ()
+    return (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}")
 
 
 def default_base(repo) -> str:
@@ -111,7 +129,8 @@ def _fix(provider: str) -> str:
     return {"github": FIX_GITHUB, "gitlab": FIX_GITLAB}.get(provider, FIX_LOCAL)
 
 
-def _range(repo, base: str, head: str, *, provider: str, label: str, pr: int | None) -> ReviewTarget:
+def _range(repo, base: str, head: str, *, provider: str, label: str, pr: int | None,
+           rules: tuple[str, ...] = ()) -> ReviewTarget:
     head_sha = _commit(repo, head)
     if head_sha is None:
         raise ConfigError(f"the commit to review ({head}) is not in this clone; {_fix(provider)}")
@@ -127,7 +146,18 @@ def _range(repo, base: str, head: str, *, provider: str, label: str, pr: int | N
             raise ConfigError(f"the merge base of {label} and {head} is not in this clone (the clone is shallow); "
                               f"{_fix(provider)}")
         raise ConfigError(f"{label} and {head} share no history, so there is no merge base to review against")
-    return ReviewTarget(provider=provider, merge_base=merge_base, head=head_sha, base_label=label, pull_request=pr)
+    rules_sha, note = None, None
+    for candidate in rules:
+        if candidate and not candidate.startswith("-"):
+            rules_sha = _commit(repo, candidate)
+            if rules_sha is not None:
+                break
+    if rules_sha is None:
+        rules_sha = merge_base
+        note = (f"the tip of {label} is not in this clone, so the rules (config, standards, agents, baseline) come "
+                f"from the merge base {merge_base[:12]}; {_fix(provider)}")
+    return ReviewTarget(provider=provider, merge_base=merge_base, head=head_sha, base_label=label, pull_request=pr,
+                        rules=rules_sha, rules_note=note)
 
 
 def _commit(repo, rev: str) -> str | None:
@@ -249,8 +279,8 @@ def make_after(spec, target: ReviewTarget, post: bool | None, env: Mapping[str, 
 def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **kw: Any) -> int:
     """The pull-request check for GitHub Actions, GitLab CI and other CIs.
 
-    Reviews what the pull request adds since it branched off (the merge base), with configuration, agents and
-    standards read from the base side. On GitHub Actions the default format is `github` (annotations) and a
+    Reviews what the pull request adds since it branched off (the merge base), with configuration, agents,
+    standards and baseline read from the target branch's current tip. On GitHub Actions the default format is `github` (annotations) and a
     Markdown summary is appended to $GITHUB_STEP_SUMMARY.
     """
     from reviewbot.gitio import DiffSpec, Repository
@@ -260,10 +290,14 @@ def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **k
     target = detect_target(repo, env, base=base_ref, head=head_ref)
     spec = DiffSpec(revisions=(f"{_short(repo, target.merge_base)}..{_short(repo, target.head)}",))
     con = console()
-    con.err(f"reviewbot: reviewing {spec.revisions[0]} (merge base with {target.base_label}); rules from "
-            f"{target.merge_base[:12]}\n")
+    from reviewbot.reporters.base import one_line
+
+    con.err(f"reviewbot: reviewing {spec.revisions[0]} (merge base with {one_line(target.base_label)}); rules from "
+            f"{target.rules[:12]} (the tip of {one_line(target.base_label)})\n")
+    if target.rules_note:
+        con.warn(target.rules_note)
     defaults: dict[str, Any] = {"on_error": "fail"}
     if env.get("GITHUB_ACTIONS") == "true":
         defaults["format"] = "github"
-    return run_and_report(kw, spec, command_defaults=defaults, rules_revision=target.merge_base,
+    return run_and_report(kw, spec, command_defaults=defaults, rules_revision=target.rules,
                           after=make_after(spec, target, post_review, env))

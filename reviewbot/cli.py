@@ -101,7 +101,9 @@ def handle_errors(func: Callable) -> Callable:
         try:
             code = func(*args, **kwargs)
         except ReviewbotError as exc:
-            click.echo(f"reviewbot: error: {exc}", err=True)
+            from reviewbot.reporters.base import one_line  # errors quote repository text too
+
+            click.echo(f"reviewbot: error: {one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("reviewbot: interrupted", err=True)
@@ -268,6 +270,7 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
 @handle_errors
 def agents() -> int:
     """List every available agent, its description and where it comes from."""
+    from reviewbot.reporters.base import one_line  # names and descriptions come from repositories
     from reviewbot.run import available_agents, prepare
 
     con = console()
@@ -277,8 +280,8 @@ def agents() -> int:
     for name in sorted(found):
         agent = found[name]
         mark = "*" if name in default else " "
-        description = agent.short_description
-        click.echo(f"{mark} {name}  [{agent.origin}: {agent.path}]\n    {description}")
+        description = one_line(agent.short_description)
+        click.echo(f"{mark} {one_line(name)}  [{agent.origin}: {one_line(agent.path)}]\n    {description}")
     return 0
 
 
@@ -287,6 +290,7 @@ def agents() -> int:
 def show_config() -> int:
     """Show the effective settings and where each one came from (secrets masked)."""
     from reviewbot.config import KEYS, mask
+    from reviewbot.reporters.base import one_line
     from reviewbot.run import prepare
 
     ctx = prepare({}, console=console())
@@ -294,7 +298,7 @@ def show_config() -> int:
     width = max(len(k) for k in KEYS)
     for name in KEYS:
         value = mask(name, s.values[name])
-        click.echo(f"{name:<{width}} = {_toml_value(value):<30} # {s.origins[name]}")
+        click.echo(f"{name:<{width}} = {one_line(_toml_value(value)):<30} # {one_line(s.origins[name])}")
     key_origin = "env REVIEWBOT_API_KEY" if os.environ.get("REVIEWBOT_API_KEY") else "env OPENAI_API_KEY"
     click.echo(f"{'api_key':<{width}} = {'****' if s.api_key else '(not set)':<30} # {key_origin}")
     return 0

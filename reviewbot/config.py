@@ -3,6 +3,13 @@
 Config keys are exactly the long option names with '_' for '-'. Every value remembers where it came from,
 which `reviewbot config` shows and the credential check relies on: a repository's own file is written by
 whoever wrote the repository, so it may not send the user's key to a host the user never trusted.
+
+Three rules keep a repository from deciding where the user's data and money go:
+- `base_url`, `model` and `model_aliases` (USER_FIRST_KEYS) are taken from the user's own settings (command line, environment,
+  user config) before the repository's: the repository's value applies only when the user set none.
+- A repository may lower cost settings but not raise them above REPO_CAPS (a larger value is clamped, with a
+  warning); the user's own settings are not capped. `max_requests` bounds the requests one run may plan.
+- The API key goes only over HTTPS, to loopback, or to a host in the user's trusted_hosts (see key_for_endpoint).
 """
 
 from __future__ import annotations
@@ -94,6 +101,44 @@ def _table(v: Any) -> dict[str, str]:
     raise ValueError("expected a table of strings")
 
 
+def _url(v: Any) -> str:
+    text = _str(v).strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host, e.g. https://api.openai.com/v1")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError("the URL's port is not a number from 0 to 65535") from None
+    return text
+
+
+def _valid_glob(pattern: str) -> str:
+    from reviewbot.skip import glob_problem
+
+    problem = glob_problem(pattern)
+    if problem:
+        raise ValueError(f"the glob {_shown(pattern)!s} is not valid ({problem})")
+    return pattern
+
+
+def _glob_list(v: Any) -> list[str]:
+    return [_valid_glob(p) for p in _list(v)]
+
+
+def _glob_table(v: Any) -> dict[str, str]:
+    table = _table(v)
+    for pattern in table:
+        _valid_glob(pattern)
+    return table
+
+
+def _shown(text: str) -> str:
+    from reviewbot.sources import shown
+
+    return "'" + shown(text) + "'"
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def convert(v: Any) -> str:
         v = _str(v).strip().lower()
@@ -116,7 +161,7 @@ KEYS: dict[str, Key] = {
     k.name: k
     for k in (
         Key("model", _str, None, "model id sent to the endpoint"),
-        Key("base_url", _str, None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
+        Key("base_url", _url, None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
         Key("agent", _str, DEFAULT_AGENT, "agent name or path to an agent file"),
         Key("agents", _list, [], "several agents, each reviewing with its own persona"),
         Key("fail_on", _choice(*FAIL_ON), "error", "lowest severity that blocks: error, warning, info, never"),
@@ -134,10 +179,10 @@ KEYS: dict[str, Key] = {
         Key("retries", _at_least(0), 3, "retries on 429, 5xx and connection errors"),
         Key("temperature", _at_least(0, _float), 0.0, "sampling temperature"),
         Key("seed", _int, 0, "sampling seed, where the server supports it"),
-        Key("include", _list, [], "only review paths matching these globs"),
-        Key("exclude", _list, [], "never review paths matching these globs"),
-        Key("max_file_bytes", _int, 400_000, "skip files whose diff is larger than this"),
-        Key("path_instructions", _table, {}, "glob -> extra instructions for matching files"),
+        Key("include", _glob_list, [], "only review paths matching these globs"),
+        Key("exclude", _glob_list, [], "never review paths matching these globs"),
+        Key("max_file_bytes", _at_least(0), 400_000, "skip files whose diff is larger than this"),
+        Key("path_instructions", _glob_table, {}, "glob -> extra instructions for matching files"),
         Key("trusted_hosts", _list, [], "hosts (host or host:port) that may receive your API key"),
         Key("model_aliases", _table, {}, "agent front-matter model alias -> model id"),
         Key("min_confidence", _fraction, None, "drop findings below this confidence"),
@@ -149,11 +194,29 @@ KEYS: dict[str, Key] = {
         Key("baseline", _str, ".reviewbot-baseline.json", "baseline file of accepted findings"),
         Key("post_review", _bool, False, "ci: post a pull-request review"),
         Key("secret_scan", _bool, True, "report committed secrets locally, without a model"),
+        Key("max_requests", _at_least(1), 500, "most requests one run may plan; a larger plan stops with exit 2"),
     )
 }
 
 # Keys a repository may not set: they decide where the user's credentials and data go.
 USER_ONLY_KEYS = frozenset({"trusted_hosts"})
+# Keys the user's own settings decide before the repository's (the repository's apply only when the user set none).
+USER_FIRST_KEYS = frozenset({"base_url", "model", "model_aliases"})
+# The most a repository's config may ask for; the user's own settings (user config, environment, command line) are
+# not capped. Each bounds the requests, tokens or waiting one run can cost.
+REPO_CAPS: dict[str, int | float] = {
+    "samples": 3,
+    "concurrency": 8,
+    "retries": 5,
+    "max_answer_tokens": 8192,
+    "max_request_tokens": 64000,
+    "max_standards_chars": 50000,
+    "max_file_bytes": 1_000_000,
+    "context_lines": 50,
+    "timeout": 300.0,
+    "max_requests": 500,
+}
+MAX_REPO_AGENTS = 4  # agents listed by a repository (each one reviews the whole diff again)
 
 
 @dataclass(frozen=True)
@@ -197,13 +260,24 @@ def read_repo_config(source: FileSource | None) -> tuple[dict, str | None]:
     text = source.read_text(".reviewbot.toml")
     if text is not None:
         data = _parse_toml(text, ".reviewbot.toml")
-        return data.get("tool", {}).get("reviewbot", data) if "tool" in data else data, ".reviewbot.toml"
+        if "tool" not in data:
+            return data, ".reviewbot.toml"
+        tool = data["tool"]
+        table = tool.get("reviewbot", data) if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            raise ConfigError(".reviewbot.toml: [tool] must be a table holding a [tool.reviewbot] table of settings; "
+                              "fix the file")
+        return table, ".reviewbot.toml"
     text = source.read_text("pyproject.toml")
     if text is not None:
         data = _parse_toml(text, "pyproject.toml")
-        table = data.get("tool", {}).get("reviewbot")
+        tool = data.get("tool", {})
+        table = tool.get("reviewbot") if isinstance(tool, dict) else None
         if isinstance(table, dict):
             return table, "pyproject.toml [tool.reviewbot]"
+        if table is not None:
+            raise ConfigError("pyproject.toml: tool.reviewbot must be a table of settings ([tool.reviewbot]); "
+                              "fix the file")
     return {}, None
 
 
@@ -239,34 +313,55 @@ def load_settings(
                 raw, where = raw
             else:
                 where = label
-            key = KEYS.get(name.replace("-", "_"))
+            key = KEYS.get(name.replace("-", "_")) if isinstance(name, str) else None
             if key is None:
-                warnings.append(f"unknown setting '{name}' in {where} (ignored)")
+                warnings.append(f"unknown setting {_shown(str(name))} in {where} (ignored)")
                 continue
             if repo and key.name in USER_ONLY_KEYS:
                 warnings.append(f"'{name}' in {where} is ignored: only your own settings may trust hosts")
                 continue
             try:
-                values[key.name] = key.convert(raw)
-            except (ValueError, TypeError) as exc:
+                value = key.convert(raw)
+            except (ValueError, TypeError, OverflowError) as exc:
                 raise ConfigError(f"setting '{name}' in {where}: {exc}") from None
+            if repo:
+                value = _capped(key.name, value, where, warnings)
+            values[key.name] = value
             origins[key.name] = where
 
+    repo_table, repo_label = read_repo_config(repo_source)
+    user_first = {k: v for k, v in repo_table.items() if isinstance(k, str) and k.replace("-", "_") in USER_FIRST_KEYS}
+    if user_first:  # below the user's config: it applies only where the user set nothing
+        apply(user_first, f"repository ({repo_label})", repo=True)
     path = user_path or user_config_path()
     if path.is_file():
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
         data = _parse_toml(text, str(path))
         apply(data, f"user config ({path})")
-    repo_table, repo_label = read_repo_config(repo_source)
-    if repo_table:
-        apply(repo_table, f"repository ({repo_label})", repo=True)
+    rest = {k: v for k, v in repo_table.items() if k not in user_first}
+    if rest:
+        apply(rest, f"repository ({repo_label})", repo=True)
     apply(_env_layer(environ), "env")
     apply({k: v for k, v in (cli or {}).items() if v is not None and v != ()}, "command line")
     api_key = environ.get("REVIEWBOT_API_KEY") or environ.get("OPENAI_API_KEY") or None
     return Settings(values=values, origins=origins, warnings=tuple(warnings), api_key=api_key)
+
+
+def _capped(name: str, value: Any, where: str, warnings: list[str]) -> Any:
+    """A repository's value, lowered to REPO_CAPS (and its agents list to MAX_REPO_AGENTS) with a warning."""
+    cap = REPO_CAPS.get(name)
+    if cap is not None and isinstance(value, (int, float)) and value > cap:
+        warnings.append(f"'{name} = {value}' in {where} is above what a repository may ask for; using {cap:g} (set "
+                        f"it in your own config, REVIEWBOT_{name.upper()} or on the command line to go higher)")
+        return type(value)(cap)
+    if name == "agents" and len(value) > MAX_REPO_AGENTS:
+        warnings.append(f"{where} lists {len(value)} agents; a repository may list at most {MAX_REPO_AGENTS}, so only "
+                        f"the first {MAX_REPO_AGENTS} review (name more in your own config or with --agent)")
+        return list(value[:MAX_REPO_AGENTS])
+    return value
 
 
 def _is_loopback(host: str) -> bool:
@@ -279,24 +374,42 @@ def _is_loopback(host: str) -> bool:
 
 
 def key_for_endpoint(settings: Settings) -> str | None:
-    """The API key to send to the configured endpoint, or ConfigError when the endpoint is not trusted.
+    """The API key to send to the configured endpoint, None to send none, or ConfigError when the repository's
+    config names an endpoint the user has not trusted.
 
-    Endpoints named by the user (command line, environment, user config) are trusted. An endpoint from the
-    repository's own config is trusted only if its host is in trusted_hosts or is OpenAI's; a loopback
-    endpoint from the repository still gets a request, but never the user's key.
+    The key travels only over HTTPS, to loopback, or to a host in the user's trusted_hosts: a plain-HTTP endpoint
+    anywhere else gets the request without the key. Endpoints named by the user (command line, environment, user
+    config) are otherwise trusted. An endpoint from the repository's own config is trusted only if its host is in
+    trusted_hosts or is OpenAI's (over HTTPS); a loopback endpoint from the repository still gets a request, but
+    never the user's key.
     """
     base_url = settings.values.get("base_url")
     origin = settings.origins.get("base_url", "default")
-    if not base_url or not origin.startswith("repository"):
+    if not base_url:
         return settings.api_key
     parts = urlsplit(base_url)
     host = (parts.hostname or "").lower()
-    hostport = f"{host}:{parts.port}" if parts.port else host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    hostport = f"{host}:{port}" if port else host
     trusted = {h.lower() for h in settings.values.get("trusted_hosts") or []}
-    if host in TRUSTED_DEFAULT_HOSTS or host in trusted or hostport in trusted:
+    explicitly_trusted = host in trusted or hostport in trusted
+    secure = parts.scheme.lower() == "https"
+    if not origin.startswith("repository"):
+        if secure or explicitly_trusted or _is_loopback(host):
+            return settings.api_key
+        return None  # plain HTTP to a host the user did not list in trusted_hosts: no key in clear text
+    if explicitly_trusted or (host in TRUSTED_DEFAULT_HOSTS and secure):
         return settings.api_key
     if _is_loopback(host):
         return None
+    if host in TRUSTED_DEFAULT_HOSTS:
+        raise ConfigError(
+            f"the repository's config sends reviews to {hostport} over plain HTTP, which would expose your API key; "
+            f"use https:// (or set base_url in your own config)"
+        )
     raise ConfigError(
         f"the repository's config sends reviews to {hostport}, which you have not trusted; to allow it, add "
         f'trusted_hosts = ["{hostport}"] to {user_config_path()} or set REVIEWBOT_TRUSTED_HOSTS={hostport}'

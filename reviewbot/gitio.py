@@ -17,6 +17,24 @@ from reviewbot.errors import GitError
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree object
 
+# Settings that make git run a program, switched off on every call: a cloned repository's .git/config (or one
+# handed over in an archive) is as untrusted as its files. core.fsmonitor runs a hook on every index refresh;
+# diff.external and textconv are off through --no-ext-diff/--no-textconv; the pager and ssh/askpass helpers are
+# pinned in case a future call reaches them. Filter drivers (filter.<name>.clean/process, run on work-tree files
+# by `git diff`) are neutralised per name in Repository._filter_overrides.
+SAFE_CONFIG = (
+    "-c", "diff.autoRefreshIndex=false",
+    "-c", "core.quotepath=off",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.pager=cat",
+    "-c", "core.sshCommand=false",
+    "-c", "core.askPass=",
+    "-c", "diff.external=",
+    "-c", "credential.helper=",
+    "-c", "protocol.allow=never",
+)
+
 _DIFF_OPTIONS = (
     "--no-ext-diff",
     "--no-color",
@@ -68,6 +86,29 @@ class Repository:
         if self._repo.bare:
             raise GitError(f"{start} is a bare repository; reviewbot needs a work tree")
         self.root = Path(self._repo.working_tree_dir).resolve()
+        self._filters: tuple[str, ...] | None = None
+
+    def _filter_overrides(self) -> tuple[str, ...]:
+        """`-c filter.NAME.clean= -c filter.NAME.smudge= -c filter.NAME.process= -c filter.NAME.required=false` for
+        every filter driver the repository's config defines: `git diff` would otherwise run them on work-tree files.
+        Reading the config runs nothing, so the names are looked up once with the safe settings above."""
+        if self._filters is None:
+            self._filters = ()
+            try:
+                out = self._repo.git.execute(
+                    ["git", "--no-optional-locks", *SAFE_CONFIG, "config", "--name-only", "-z", "--get-regexp",
+                     r"^filter\..*\.(clean|smudge|process)$"],
+                    stdout_as_string=True, strip_newline_in_stdout=False, with_exceptions=False)
+            except Exception:  # noqa: BLE001 - no filters found is the common answer, and any failure means none
+                out = ""
+            names = sorted({key.rsplit(".", 1)[0] for key in str(out).split("\0") if key.count(".") >= 2})
+            overrides: list[str] = []
+            for driver in names:
+                for field in ("clean", "smudge", "process"):
+                    overrides += ["-c", f"{driver}.{field}="]
+                overrides += ["-c", f"{driver}.required=false"]
+            self._filters = tuple(overrides)
+        return self._filters
 
     # -- low level -----------------------------------------------------------------------------------
     def run(self, *args: str, binary: bool = False) -> str | bytes:
@@ -76,8 +117,7 @@ class Repository:
             # `git diff` against the work tree rewrites the index to refresh stale stat data (a touched file), and
             # --no-optional-locks does not stop it; diff.autoRefreshIndex=false does. We never write.
             return self._repo.git.execute(
-                ["git", "--no-optional-locks", "-c", "diff.autoRefreshIndex=false", "-c", "core.quotepath=off",
-                 *args],
+                ["git", "--no-optional-locks", *SAFE_CONFIG, *self._filter_overrides(), *args],
                 stdout_as_string=not binary,
                 strip_newline_in_stdout=False,
             )
@@ -166,16 +206,50 @@ class RevisionSource:
         self.label = f"revision {self.rev[:12]}"
         self._files: list[str] | None = None
 
+        self._modes: dict[str, str] | None = None
+        self.on_refusal = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
+        self.refused: set[str] = set()
+
     def read_text(self, path: str) -> str | None:
-        return self.repo.show_file(self.rev, path)
+        from reviewbot.sources import RepoFileRefused, refuse, relative_repo_path, shown
+
+        try:
+            rel = relative_repo_path(path)
+            mode = self._entry_modes().get(rel)
+            if mode is None:
+                return None
+            if mode not in ("100644", "100755"):
+                what = "a symbolic link" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the file '{shown(rel)}' is {what} at {self.label}; refused: a link's target "
+                                      f"is never read")
+            from reviewbot.secrets import sensitive_reason
+
+            reason = sensitive_reason(rel)
+            if reason:
+                raise RepoFileRefused(f"the file '{shown(rel)}' is {reason}; refused: it is never read or sent")
+        except RepoFileRefused as err:
+            refuse(self, err, path)
+            return None
+        return self.repo.show_file(self.rev, rel)
+
+    def _entry_modes(self) -> dict[str, str]:
+        if self._modes is None:
+            out = str(self.repo.run("ls-tree", "-r", "-z", "--full-tree", self.rev))
+            modes: dict[str, str] = {}
+            for entry in out.split("\0"):
+                meta, tab, name = entry.partition("\t")
+                if tab:
+                    modes[name] = meta.split(" ", 1)[0]
+            self._modes = modes
+        return self._modes
 
     def list_files(self) -> Iterable[str]:
         if self._files is None:
-            self._files = self.repo.list_files(self.rev)
+            self._files = list(self._entry_modes())
         return self._files
 
 
-def worktree_source(repo: Repository):
+def worktree_source(repo: Repository, on_refusal=None):
     """A FileSource over the work tree that lists tracked files only (no walk of ignored folders)."""
     from reviewbot.sources import WorktreeSource
 
@@ -185,7 +259,7 @@ def worktree_source(repo: Repository):
                 self._files = tuple(repo.list_files())
             return self._files
 
-    return _Lazy(repo.root, None)
+    return _Lazy(repo.root, None, on_refusal=on_refusal)
 
 
 def _first_error_line(exc: Exception, args: Sequence[str]) -> str:

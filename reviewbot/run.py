@@ -28,7 +28,9 @@ class Console:
     err_is_tty: bool = False
 
     def warn(self, message: str) -> None:
-        self.err(f"reviewbot: warning: {message}\n")
+        from reviewbot.reporters.base import one_line  # warnings quote repository text: names, folders, keys
+
+        self.err(f"reviewbot: warning: {one_line(message)}\n")
 
 
 @dataclass
@@ -47,9 +49,18 @@ def prepare(
     console: Console | None = None,
 ) -> Context:
     from reviewbot.gitio import RevisionSource
+    from reviewbot.sources import warn_once
 
     repo = Repository(cwd)
-    source: FileSource = RevisionSource(repo, rules_revision) if rules_revision else worktree_source(repo)
+    # A file the repository may not make us read (a link out of it, a FIFO, `standards = ["/etc/passwd"]`) stops
+    # diff, ci and baseline (exit 2); the hook, and listing commands, warn and go on without it.
+    strict = (command_defaults or {}).get("on_error") == "fail"
+    on_refusal = None if strict else warn_once(console.warn if console else (lambda message: None))
+    if rules_revision:
+        source: FileSource = RevisionSource(repo, rules_revision)
+        source.on_refusal = on_refusal  # type: ignore[attr-defined]
+    else:
+        source = worktree_source(repo, on_refusal=on_refusal)
     settings = load_settings(repo_source=source, cli=cli, command_defaults=command_defaults)
     if console:
         for w in settings.warnings:
@@ -81,8 +92,12 @@ def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Consol
 
     available = available_agents(ctx, console)
     chosen, seen = [], set()
+    # An agent path the repository's config names must stay inside the repository; the user's may be anywhere.
+    origin = ctx.settings.origins.get("agents" if ctx.settings.values.get("agents") else "agent", "")
+    from_repo = refs is None and origin.startswith("repository")
     for ref in refs or ctx.settings.agent_refs:
-        agent = resolve_agent(ref, available, cwd=Path.cwd(), source=ctx.source, repo_root=ctx.repo.root)
+        agent = resolve_agent(ref, available, cwd=Path.cwd(), source=ctx.source, repo_root=ctx.repo.root,
+                              outside_allowed=not from_repo)
         if agent.name not in seen:
             seen.add(agent.name)
             chosen.append(agent)
@@ -92,9 +107,18 @@ def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Consol
 def model_for_agent(settings: Settings):
     from reviewbot.agents import resolve_model_alias
 
+    model_origin = settings.origins.get("model", "default")
+    user_model = model_origin != "default" and not model_origin.startswith("repository")
+    user_aliases = not settings.origins.get("model_aliases", "default").startswith("repository")
+
     def choose(agent) -> str:
-        if settings.origins.get("model") == "command line" or not agent.model:
+        if model_origin == "command line" or not agent.model:
             return settings.model or ""
+        if user_model and agent.origin in ("repository", "path"):
+            # The repository's agent may not swap the model the user chose (it decides where money goes), unless
+            # the user's own model_aliases map what it asks for.
+            mapped = resolve_model_alias(agent.model, settings.model_aliases) if user_aliases else None
+            return (mapped if mapped and mapped != agent.model.strip() else None) or settings.model or ""
         return resolve_model_alias(agent.model, settings.model_aliases) or settings.model or ""
 
     return choose
@@ -113,8 +137,15 @@ def make_model_factory(settings: Settings, console: Console | None = None):
     api_key = key_for_endpoint(settings)
     base_url = settings.base_url
     if settings.api_key and not api_key and console:
-        console.warn(f"your API key is not sent to {base_url}, which the repository's config chose; "
-                     "add its host to trusted_hosts in your own config if it needs the key")
+        from reviewbot.llm import ModelSettings
+
+        shown_url = ModelSettings(model="", base_url=base_url).endpoint
+        if settings.origins.get("base_url", "").startswith("repository"):
+            console.warn(f"your API key is not sent to {shown_url}, which the repository's config chose; "
+                         "add its host to trusted_hosts in your own config if it needs the key")
+        else:
+            console.warn(f"your API key is not sent to {shown_url} over plain HTTP; use https://, or add its host "
+                         "to trusted_hosts in your own config if it needs the key")
     if not api_key and not base_url:
         raise ConfigError("no API key: set OPENAI_API_KEY, or point --base-url at a server that needs none")
 
@@ -189,8 +220,11 @@ def review_diff(
     agents = load_agents(ctx, agent_refs, console)
     the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings))
     if dry_run:
-        console.out(render_dry_run(the_plan))
+        from reviewbot.reporters.base import sanitize_terminal
+
+        console.out(sanitize_terminal(render_dry_run(the_plan)))
         return RunOutcome(None, EXIT_OK, plan=the_plan)
+    check_request_budget(the_plan, settings)
     if the_plan.requests and not all(r.model for r in the_plan.requests):
         raise ConfigError(NO_MODEL)
     factory = make_model_factory(settings, console) if the_plan.requests else (lambda m: None)
@@ -205,6 +239,19 @@ def review_diff(
     for note in tuple(the_plan.notes) + tuple(getattr(result, "notes", ())):
         console.warn(note)
     return RunOutcome(result, EXIT_OK, plan=the_plan)
+
+
+def check_request_budget(the_plan, settings: Settings) -> None:
+    """ConfigError (exit 2) before anything is sent when the plan needs more requests than max_requests allows
+    (verification adds up to one request per reviewed chunk)."""
+    planned = len(the_plan.requests)
+    if settings.values.get("verify"):
+        planned += len({(r.agent, id(r.chunk)) for r in the_plan.requests})
+    budget = settings.values.get("max_requests")
+    if budget is not None and planned > budget:
+        where = settings.origins.get("max_requests", "default")
+        raise ConfigError(f"this review needs {planned} requests, more than max_requests = {budget} ({where}); review "
+                          f"fewer files (-- PATHS), or raise it with REVIEWBOT_MAX_REQUESTS or in your own config")
 
 
 def exit_code_for(result: ReviewResult, settings: Settings, console: Console) -> int:

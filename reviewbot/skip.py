@@ -186,8 +186,34 @@ def glob_match(pattern: str, path: str) -> bool:
     return regex is not None and regex.match(_normalise(path)) is not None
 
 
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a usable glob (e.g. the range `[z-a]`), or None when it is."""
+    if not isinstance(pattern, str):
+        return "not a string"
+    try:
+        _compile_checked(pattern)
+    except re.error as exc:
+        return str(exc)
+    except RecursionError:
+        return "nested too deeply"
+    from reviewbot.standards import glob_problem as standards_problem
+
+    return standards_problem(pattern)
+
+
+_NEVER = re.compile(r"(?!)")
+
+
 @functools.lru_cache(maxsize=1024)
 def _compile(pattern: str) -> re.Pattern[str] | None:
+    """The pattern's regex; a pattern that is not a valid glob matches nothing (config refuses those up front)."""
+    try:
+        return _compile_checked(pattern)
+    except (re.error, RecursionError):
+        return _NEVER
+
+
+def _compile_checked(pattern: str) -> re.Pattern[str] | None:
     pattern = pattern.strip().replace("\\", "/")
     if not pattern or pattern in ("/", "./"):
         return None

@@ -25,7 +25,7 @@ from typing import Any, Iterable, Sequence
 
 from .errors import ConfigError
 from .frontmatter import split_front_matter
-from .sources import FileSource
+from .sources import FileSource, RepoFileRefused, refuse, relative_repo_path, shown
 
 ROOT_FILES = (
     "CLAUDE.md",
@@ -109,7 +109,15 @@ def standards_sources(source: FileSource, *, explicit: Sequence[str] | None = No
     A superset of what discovery reads, so equal answers mean discovery sees the same texts; the plan cache keys
     on it (reviewbot/plancache.py)."""
     if explicit is not None:
-        return [(path, source.read_text(path)) for path in (_normalise(raw) for raw in explicit)]
+        out = []
+        for raw in explicit:
+            try:
+                path = relative_repo_path(raw, "standards file (setting 'standards')")
+            except RepoFileRefused:
+                out.append((str(raw), None))
+                continue
+            out.append((path, source.read_text(path)))
+        return out
     found = []
     for path in source.list_files():  # the same cheap tests as discover_standards, without the ancestor check
         slash = path.rfind("/")
@@ -179,11 +187,18 @@ def _cut(text: str, room: int) -> str:
 def _explicit_docs(source: FileSource, explicit: Sequence[str]) -> list[StandardsDoc]:
     docs = []
     for raw in explicit:
-        path = _normalise(raw)
+        try:
+            path = relative_repo_path(raw, "standards file (setting 'standards')")
+        except RepoFileRefused as err:
+            refuse(source, err)  # the hook goes on without it; diff, ci and baseline stop here
+            continue
         text = source.read_text(path)
+        if text is None and path in getattr(source, "refused", ()):
+            continue  # refused and already reported
         if text is None:
             raise ConfigError(
-                f"The standards file '{raw}' listed in the configuration does not exist in the {source.label}."
+                f"The standards file '{shown(raw)}' listed in the configuration does not exist in the {source.label} "
+                f"(or was refused); fix the 'standards' setting."
             )
         docs.append(StandardsDoc(path, text, "all files (listed in configuration)"))
     return _dedupe(docs)
@@ -207,6 +222,13 @@ def _scoped_rule(path: str, text: str, problems: list[str] | None) -> StandardsD
         key = "applyTo"
     if not globs:
         return None
+    for pattern in globs:
+        problem = glob_problem(pattern)
+        if problem:
+            if problems is not None:
+                problems.append(f"{shown(path)}: the {key} glob '{shown(pattern)}' is not valid ({problem}); the "
+                                f"rules file was skipped (fix the glob)")
+            return None
     return StandardsDoc(path, body, f"{key}: {', '.join(globs)}", globs=globs)
 
 
@@ -284,8 +306,29 @@ def _glob_match(pattern: str, path: str) -> bool:
     return any(regex.fullmatch(c) for c in candidates)
 
 
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` cannot be used as a rules-file glob, or None when it can."""
+    try:
+        _compile_glob_checked(pattern.strip())
+    except re.error as exc:
+        return str(exc)
+    except RecursionError:
+        return "nested too deeply"
+    return None
+
+
+_NEVER = re.compile(r"(?!)")
+
+
 @lru_cache(maxsize=512)
 def _compile_glob(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return _compile_glob_checked(pattern)
+    except (re.error, RecursionError):
+        return _NEVER  # an unusable glob matches nothing; _scoped_rule reports it
+
+
+def _compile_glob_checked(pattern: str) -> re.Pattern[str] | None:
     pattern = pattern.rstrip("/")
     if not pattern:
         return None

@@ -105,13 +105,13 @@ def new_side_reader(repo, description: str) -> Callable[[str], str | None]:
     root = Path(repo.root)
 
     def from_work_tree(path: str) -> str | None:
-        target = root / path
-        try:
-            if not target.is_file() or target.stat().st_size > MAX_FALLBACK_BYTES:
-                return None
-            return target.read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        from reviewbot.sources import RepoFileRefused, open_repo_file
+
+        try:  # never through a link out of the repository, never a FIFO (the text may go into the baseline)
+            data = open_repo_file(root, path, max_bytes=MAX_FALLBACK_BYTES)
+        except (RepoFileRefused, OSError):
             return None
+        return None if data is None else data.decode("utf-8", errors="replace")
 
     return from_work_tree
 
@@ -162,7 +162,10 @@ def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
     if use_baseline:
         from reviewbot.baseline import read_baseline
 
-        baseline = read_baseline(ctx.source, ctx.settings.baseline, ctx.repo.root)
+        from reviewbot.baseline import from_repository
+
+        baseline = read_baseline(ctx.source, ctx.settings.baseline, ctx.repo.root,
+                                 from_repository=from_repository(ctx.settings))
         if baseline is not None and baseline.entries:
             filters.append(baseline_filter(baseline, line_text))
     return filters

@@ -6,6 +6,7 @@ Both register themselves on the main click group when cli.py imports this module
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     (config `baseline`, default .reviewbot-baseline.json) is replaced by what it finds. Commit that file;
     every later run hides the findings it lists and shows only new ones.
     """
-    from reviewbot.baseline import baseline_location, build_baseline, write_baseline
+    from reviewbot.baseline import baseline_location, build_baseline, from_repository, write_baseline
     from reviewbot.cli import _report_option, _split_revisions, cli_settings, emit, use_color
     from reviewbot.gitio import DiffSpec, Repository
     from reviewbot.run import collect_diff, prepare, review_diff
@@ -50,7 +51,8 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     con = console()
     reports = _report_option(kw.get("reports") or ())
     ctx = prepare(cli_settings(kw), command_defaults={"on_error": "fail"}, console=con)
-    rel, target = baseline_location(ctx.settings.baseline, ctx.repo.root)
+    repository_named = from_repository(ctx.settings)
+    rel, target = baseline_location(ctx.settings.baseline, ctx.repo.root, from_repository=repository_named)
     if target is None:
         raise ConfigError('the baseline is switched off (baseline = ""); set a file name to record one')
     diff = collect_diff(ctx, spec)
@@ -64,12 +66,14 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     result = outcome.result
     emit(result, ctx.settings, reports, color=use_color(kw.get("color")), con=con)
     if result.failed:
-        names = ", ".join(s.path for s in result.failed[:5])
-        con.err(f"reviewbot: error: the review could not complete ({result.failed[0].reason}; not reviewed: "
+        from reviewbot.reporters.base import one_line
+
+        names = ", ".join(one_line(s.path) for s in result.failed[:5])
+        con.err(f"reviewbot: error: the review could not complete ({one_line(result.failed[0].reason)}; not reviewed: "
                 f"{names}); {rel or target} was left as it is\n")
         return EXIT_REVIEW_FAILED
     baseline = build_baseline(result.all_findings, line_texts(ctx, diff))
-    write_baseline(target, baseline)
+    write_baseline(target, baseline, root=ctx.repo.root if rel is not None else None, rel=rel)
     message = (f"recorded {baseline.total} finding{'' if baseline.total == 1 else 's'} in {rel or target} "
                f"(its previous contents were replaced); commit it so the whole team shares it\n")
     (con.out if ctx.settings.format == "text" else con.err)(message)
@@ -207,14 +211,31 @@ def _append_hook(text: str, name: str) -> str:
     return "".join(lines[: last + 1]) + entry + "".join(lines[last + 1:])
 
 
+def _refuse_link(path: Path, name: str) -> None:
+    """init edits only regular files: a committed symlink (or FIFO, or folder) in their place is refused."""
+    import stat
+
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise ConfigError(f"{name} is {kind}, so reviewbot init left everything alone (it never writes through a "
+                          f"link); replace it with a regular file, or set reviewbot up by hand")
+
+
 def plan_pre_commit(root: Path) -> Change:
     import yaml
 
+    from reviewbot.sources import open_repo_file
+
     path = root / PRE_COMMIT_FILE
-    if not path.exists():
+    _refuse_link(path, PRE_COMMIT_FILE)
+    if not os.path.lexists(path):
         return Change(path, NEW_PRE_COMMIT, f"created {PRE_COMMIT_FILE} with the reviewbot hook")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = (open_repo_file(root, PRE_COMMIT_FILE, what="pre-commit config") or b"").decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {PRE_COMMIT_FILE}: {exc}") from None
     try:
@@ -251,14 +272,21 @@ def plan_pre_commit(root: Path) -> Change:
 def plan_config(root: Path) -> Change:
     import tomllib
 
+    from reviewbot.sources import RepoFileRefused, open_repo_file
+
     path = root / CONFIG_FILE
-    if path.exists():
+    _refuse_link(path, CONFIG_FILE)
+    if os.path.lexists(path):
         return Change(path, None, f"{CONFIG_FILE} already exists (left as it is)")
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    try:
+        data = open_repo_file(root, "pyproject.toml", what="config file")
+    except RepoFileRefused:
+        data = None
+    if data is not None:
         try:
-            table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("reviewbot")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            tool = tomllib.loads(data.decode("utf-8")).get("tool", {})
+            table = tool.get("reviewbot") if isinstance(tool, dict) else None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             table = None
         if table is not None:
             # A .reviewbot.toml would take precedence and silently hide that table.
@@ -281,10 +309,12 @@ def init_command() -> int:
     hook = plan_pre_commit(root)  # may refuse: decide everything before writing anything
     config = plan_config(root)
     con = console()
+    from reviewbot.sources import write_repo_file
+
     for change in (config, hook):
         if change.text is not None:
-            try:
-                change.path.write_bytes(change.text.encode("utf-8"))
+            try:  # inside the repository, never through a link, replaced atomically
+                write_repo_file(root, change.path.name, change.text.encode("utf-8"), what=change.path.name)
             except OSError as exc:
                 raise ConfigError(f"cannot write {change.path.name}: {exc.strerror}") from None
         con.out(change.message + "\n")

@@ -184,6 +184,64 @@ def test_pull_request_cannot_loosen_its_own_rules(repo, model_server, github_ser
     assert "CLAUDE.md" in prompts and ".reviewbot.toml" in prompts  # both edits are reviewed as code
 
 
+NEW_RULES = "Every blocking call in async code is an error (rule of 2026).\n"
+
+
+def make_old_branch_pull_request(repo: GitRepo) -> tuple[str, str, str]:
+    """A PR branched from an old commit with old rules; main has since changed its rules. (old base, main tip, head)"""
+    repo.write("app/service.py", SERVICE_BEFORE)
+    repo.write("CLAUDE.md", BASE_RULES)
+    repo.write(".reviewbot.toml", 'fail_on = "never"\n')
+    old = repo.commit("old rules", all=True)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("app/service.py", SERVICE_AFTER)
+    head = repo.commit("feature from an old commit", all=True)
+    repo.git("checkout", "-q", "main")
+    repo.write("CLAUDE.md", NEW_RULES)
+    repo.write(".reviewbot.toml", 'fail_on = "error"\n')
+    tip = repo.commit("new rules on main", all=True)
+    repo.git("checkout", "-q", "feature")
+    return old, tip, head
+
+
+@pytest.mark.parametrize("provider", ["github", "gitlab", "base-option"])
+def test_pull_request_from_an_old_commit_is_reviewed_under_the_target_branchs_current_rules(
+        repo, model_server, github_server, tmp_path, monkeypatch, run_cli, provider):
+    old, tip, head = make_old_branch_pull_request(repo)
+    model_server.default = answer_for_service
+    if provider == "github":
+        env = actions_env(tmp_path, github_server, base_sha=tip, head_sha=head)
+    elif provider == "gitlab":
+        env = {**gitlab_env(old, head), "CI_MERGE_REQUEST_TARGET_BRANCH_SHA": tip}
+    else:
+        env = {}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = ("ci", "--no-post-review") if provider != "base-option" else ("ci", "--base", "main")
+    result = run_cli(*args)
+    # The old commit's fail_on = "never" would have let it pass; the target branch's current config blocks.
+    assert result.exit_code == 1, result.stderr
+    prompts = all_prompts(model_server).replace("\r", "")
+    assert NEW_RULES.strip() in prompts
+    assert BASE_RULES.strip() not in prompts  # the old rules are neither standards nor diff text
+    assert f"rules from {tip[:12]}" in result.stderr
+    # The diff is still merge base..head: the rules change on main is not reviewed as part of the PR.
+    assert "time.sleep(5)" in prompts and "## File: CLAUDE.md" not in prompts
+
+
+def test_gitlab_target_branch_found_by_name_when_no_sha_is_given(repo, model_server, monkeypatch, run_cli, tmp_path):
+    upstream = GitRepo(tmp_path / "upstream")
+    old, tip, head = make_old_branch_pull_request(upstream)
+    clone = GitRepo.clone(upstream, tmp_path / "clone", branch="feature")
+    monkeypatch.chdir(clone.path)
+    model_server.default = answer_for_service
+    for name, value in gitlab_env(old, head).items():
+        monkeypatch.setenv(name, value)
+    result = run_cli("ci")
+    assert result.exit_code == 1, result.stderr
+    assert NEW_RULES.strip() in all_prompts(model_server)
+
+
 def test_command_line_flags_still_apply_in_ci(pr, run_cli):
     assert run_cli("ci", "--fail-on", "never").exit_code == 0
 

@@ -160,15 +160,30 @@ def test_agent_by_path_and_unknown_agent(repo, model_server, run_cli):
     assert "nobody-like-this" in result.stderr
 
 
-def test_model_alias_mapping(repo, model_server, run_cli):
+def test_model_alias_mapping(repo, model_server, run_cli, monkeypatch, isolated_env):
     agents_dir = repo.path / ".claude" / "agents"
     agents_dir.mkdir(parents=True)
     (agents_dir / "senior-backend-engineer.md").write_bytes(SEED_AGENT.read_bytes())
     repo.write(".reviewbot.toml", '[model_aliases]\nsonnet = "qwen2.5-coder:32b"\n')
     _stage_service_change(repo)
+    # The user chose a model (REVIEWBOT_MODEL): the repository's agent and aliases may not swap it (issue 11).
     model_server.answer_findings([])
-    assert run_cli("diff", "--staged").exit_code == 0, run_cli("diff", "--staged").stderr
-    assert model_server.requests[0]["model"] == "qwen2.5-coder:32b"
+    assert run_cli("diff", "--staged", "--no-cache").exit_code == 0
+    assert model_server.requests[-1]["model"] == "test-model"
+    # The user's own aliases map what a repository agent asks for.
+    user_config = isolated_env.config / "reviewbot" / "config.toml"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text('[model_aliases]\nsonnet = "mine:7b"\n', encoding="utf-8")
+    model_server.answer_findings([])
+    result = run_cli("diff", "--staged", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    assert model_server.requests[-1]["model"] == "mine:7b"
+    # With no model of the user's, the repository's mapping applies.
+    user_config.unlink()
+    monkeypatch.delenv("REVIEWBOT_MODEL")
+    model_server.answer_findings([])
+    assert run_cli("diff", "--staged", "--no-cache").exit_code == 0
+    assert model_server.requests[-1]["model"] == "qwen2.5-coder:32b"
 
 
 def test_broken_repo_config_names_the_file(repo, model_server, run_cli):

@@ -56,8 +56,81 @@ def test_repository_cannot_trust_hosts_and_untrusted_endpoint_is_refused(tmp_pat
 def test_repository_loopback_endpoint_gets_no_key(tmp_path):
     s = _settings('base_url = "http://127.0.0.1:9/v1"\n', env={"OPENAI_API_KEY": "sk-user"}, tmp_path=tmp_path)
     assert key_for_endpoint(s) is None
-    mine = _settings(env={"OPENAI_API_KEY": "sk-user", "OPENAI_BASE_URL": "http://10.1.2.3/v1"}, tmp_path=tmp_path)
+    mine = _settings(env={"OPENAI_API_KEY": "sk-user", "OPENAI_BASE_URL": "https://10.1.2.3/v1"}, tmp_path=tmp_path)
     assert key_for_endpoint(mine) == "sk-user"
+
+
+def test_the_key_never_travels_over_plain_http_unless_trusted(tmp_path):
+    # The user's own plain-HTTP endpoint gets requests, but the key only once the user lists its host.
+    plain = _settings(env={"OPENAI_API_KEY": "sk-user", "OPENAI_BASE_URL": "http://10.1.2.3/v1"}, tmp_path=tmp_path)
+    assert key_for_endpoint(plain) is None
+    listed = _settings(env={"OPENAI_API_KEY": "sk-user", "OPENAI_BASE_URL": "http://10.1.2.3/v1",
+                            "REVIEWBOT_TRUSTED_HOSTS": "10.1.2.3"}, tmp_path=tmp_path)
+    assert key_for_endpoint(listed) == "sk-user"
+    assert key_for_endpoint(_settings(env={"OPENAI_API_KEY": "sk-user", "OPENAI_BASE_URL": "http://localhost:8/v1"},
+                                      tmp_path=tmp_path)) == "sk-user"
+    # A repository naming OpenAI's host over plain HTTP is refused (it would expose the key in clear text).
+    clear = _settings('base_url = "http://api.openai.com/v1"\n', env={"OPENAI_API_KEY": "sk-user"}, tmp_path=tmp_path)
+    with pytest.raises(ConfigError) as err:
+        key_for_endpoint(clear)
+    assert "plain HTTP" in str(err.value) and "sk-user" not in str(err.value)
+    secure = _settings('base_url = "https://api.openai.com/v1"\n', env={"OPENAI_API_KEY": "sk-user"},
+                       tmp_path=tmp_path)
+    assert key_for_endpoint(secure) == "sk-user"
+
+
+def test_base_url_and_model_come_from_the_user_before_the_repository(tmp_path):
+    repo = 'base_url = "https://api.openai.com/v1"\nmodel = "very-expensive"\nfail_on = "warning"\n'
+    s = _settings(repo, user='base_url = "https://llm.example/v1"\nmodel = "cheap"\nfail_on = "info"\n',
+                  tmp_path=tmp_path)
+    assert (s.base_url, s.model) == ("https://llm.example/v1", "cheap")
+    assert s.origins["model"].startswith("user config") and s.origins["base_url"].startswith("user config")
+    assert s.fail_on == "warning"  # other settings: the repository's still win over the user file
+    alone = _settings(repo, tmp_path=tmp_path)  # the user set none: the repository's apply
+    assert (alone.base_url, alone.model) == ("https://api.openai.com/v1", "very-expensive")
+
+
+def test_repository_cost_settings_are_capped_and_the_users_are_not(tmp_path):
+    from reviewbot.config import REPO_CAPS
+
+    s = _settings("samples = 300\nconcurrency = 64\nmax_answer_tokens = 1000000\nretries = 50\n"
+                  "max_requests = 100000\nagents = ['a', 'b', 'c', 'd', 'e', 'f']\n", tmp_path=tmp_path)
+    assert (s.samples, s.concurrency, s.max_answer_tokens, s.retries, s.max_requests) == (
+        REPO_CAPS["samples"], REPO_CAPS["concurrency"], REPO_CAPS["max_answer_tokens"], REPO_CAPS["retries"],
+        REPO_CAPS["max_requests"])
+    assert len(s.agents) == 4
+    assert sum("above what a repository may ask for" in w for w in s.warnings) == 5
+    mine = _settings("samples = 300\n", env={"REVIEWBOT_SAMPLES": "7"}, tmp_path=tmp_path)
+    assert mine.samples == 7
+    user = _settings(user="samples = 9\n", tmp_path=tmp_path)
+    assert user.samples == 9
+
+
+@pytest.mark.parametrize("toml, needle", [
+    ("[tool]\nreviewbot = 5\n", "[tool]"),
+    ("tool = 5\n", "[tool]"),
+    ('base_url = "https://x:+443/v1"\n', "base_url"),
+    ('base_url = "ftp://x/v1"\n', "base_url"),
+    ('include = ["[z-a]"]\n', "include"),
+    ('[path_instructions]\n"[z-a]" = "x"\n', "path_instructions"),
+])
+def test_hostile_config_shapes_are_one_line_config_errors(toml, needle, tmp_path):
+    with pytest.raises(ConfigError) as err:
+        _settings(toml, tmp_path=tmp_path)
+    assert needle in str(err.value) and "\n" not in str(err.value)
+
+
+def test_pyproject_tool_reviewbot_that_is_not_a_table(tmp_path):
+    src = MemorySource({"pyproject.toml": "[tool]\nreviewbot = 5\n"})
+    with pytest.raises(ConfigError) as err:
+        load_settings(repo_source=src, cli={}, environ={}, user_path=tmp_path / "none.toml")
+    assert "pyproject.toml" in str(err.value)
+
+
+def test_unknown_key_names_cannot_reach_the_terminal_raw(tmp_path):
+    s = _settings('"evil\\u001b]52;c;Y3VybA==\\u0007\\u001b[2J" = 1\n', tmp_path=tmp_path)
+    (warning,) = s.warnings
+    assert "\x1b" not in warning and "\x07" not in warning and "unknown setting" in warning
 
 
 def test_masking():
