@@ -188,7 +188,7 @@ def resolve_agent(
             refuse(source, err)
             raise ConfigError(f"the agent file '{shown(ref)}' named by the repository's config was refused; "
                               f"fix the 'agent' setting") from None
-        text = source.read_text(rel) if source is not None else None
+        text = source.read_text(rel, what="agent file (setting 'agent')") if source is not None else None
         if text is None:
             raise ConfigError(f"agent file '{shown(ref)}' does not exist in the repository (or was refused); "
                               f"{_available(available)}")

@@ -223,7 +223,7 @@ def read_baseline(source: FileSource, setting: str | None, root: Path, *, from_r
     own findings), or None when there is none."""
     rel, absolute = baseline_location(setting, root, from_repository=from_repository)
     if rel is not None:
-        text = source.read_text(rel)
+        text = source.read_text(rel, what="baseline file (setting 'baseline')")
         label = rel if source.label == "work tree" else f"{rel} ({source.label})"
     elif absolute is not None:
         label = str(absolute)

@@ -45,6 +45,7 @@ def parse_diff(raw: bytes | str) -> tuple[FileDiff, ...]:
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if not text.strip():
         return ParsedFiles((), digest)
+    text = _unambiguous_headers(text)
     try:
         # unidiff reads every header and checks every hunk's line types and counts, but in metadata_only mode it
         # builds no object per line (~3x faster); _hunk_lines then reads the lines of each hunk it found.
@@ -56,6 +57,86 @@ def parse_diff(raw: bytes | str) -> tuple[FileDiff, ...]:
         return ParsedFiles(_parse_fully(text), digest)
     feed = iter(bodies)
     return ParsedFiles(tuple(_convert_file(pf, feed) for pf in patch), digest)
+
+
+_HEADER_NAMES = (("--- ", "old"), ("+++ ", "new"), ("rename from ", "from"), ("rename to ", "to"),
+                 ("copy from ", "from"), ("copy to ", "to"))
+
+
+def _unambiguous_headers(text: str) -> str:
+    """`text` with every `diff --git` header whose names contain " b/" rewritten so that unidiff splits it right.
+
+    unidiff splits `diff --git a/X b/Y` at the last " b/", so a file named "x b/c.py" gave a header that disagreed
+    with its own `+++` line and the whole diff failed to parse. Such a header, and its `---`/`+++` lines, are
+    rewritten with C-quoted names (a space written \\040, as git itself quotes unusual names), which _unquote reads
+    back. The names come from the `---`/`+++` lines, else rename/copy lines, else the header's two equal halves."""
+    if " b/" not in text and ' "b/' not in text:
+        return text
+    lines = text.split("\n")
+    count = len(lines)
+    for i in range(count):
+        line = lines[i]
+        if not line.startswith("diff --git ") or line.count(" b/") + line.count(' "b/') < 2:
+            continue
+        names: dict[str, tuple[int, str]] = {}
+        j = i + 1
+        while j < count and not lines[j].startswith(("diff --git ", "@@ ")):
+            for prefix, key in _HEADER_NAMES:
+                if lines[j].startswith(prefix):
+                    names[key] = (j, lines[j][len(prefix):])
+                    break
+            j += 1
+        old = _header_name(names.get("old"), "a/")
+        new = _header_name(names.get("new"), "b/")
+        if old is None or new is None:
+            old = new = None
+            if "from" in names and "to" in names:
+                old, new = _unquote(names["from"][1]), _unquote(names["to"][1])
+            else:
+                old = new = _equal_halves(line[len("diff --git "):])
+        if old is None or new is None:
+            continue  # not a header git writes; let unidiff judge it
+        lines[i] = f"diff --git {_quote('a/' + old)} {_quote('b/' + new)}"
+        for key, prefix, side in (("old", "--- ", "a/"), ("new", "+++ ", "b/")):
+            if key in names and names[key][1].split("\t", 1)[0] != _DEV_NULL:
+                at, value = names[key]
+                lines[at] = prefix + _quote(side + _strip_prefix(_unquote(value.split("\t", 1)[0])))
+    return "\n".join(lines)
+
+
+def _header_name(entry: tuple[int, str] | None, prefix: str) -> str | None:
+    """The path of a `---`/`+++` line's value (quoting undone, prefix and git's trailing tab dropped)."""
+    if entry is None:
+        return None
+    value = _unquote(entry[1].split("\t", 1)[0])
+    if value == _DEV_NULL:
+        return None
+    return value[len(prefix):] if value.startswith(prefix) else None
+
+
+def _equal_halves(rest: str) -> str | None:
+    """The path of `a/P b/P` (or its quoted form), found as the split point where both halves name the same file."""
+    for at in range(len(rest)):
+        if rest[at] != " ":
+            continue
+        left, right = _unquote(rest[:at]), _unquote(rest[at + 1:])
+        if left.startswith("a/") and right.startswith("b/") and left[2:] == right[2:]:
+            return left[2:]
+    return None
+
+
+def _quote(path: str) -> str:
+    out = []
+    for ch in path:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == " ":
+            out.append("\\040")
+        elif ch in "\t\n\r":
+            out.append({"\t": "\\t", "\n": "\\n", "\r": "\\r"}[ch])
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def _parse_fully(text: str) -> tuple[FileDiff, ...]:

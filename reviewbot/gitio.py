@@ -210,23 +210,24 @@ class RevisionSource:
         self.on_refusal = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
         self.refused: set[str] = set()
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
         from reviewbot.sources import RepoFileRefused, refuse, relative_repo_path, shown
 
+        what = what or "file"
         try:
-            rel = relative_repo_path(path)
+            rel = relative_repo_path(path, what)
             mode = self._entry_modes().get(rel)
             if mode is None:
                 return None
             if mode not in ("100644", "100755"):
-                what = "a symbolic link" if mode == "120000" else "not a regular file"
-                raise RepoFileRefused(f"the file '{shown(rel)}' is {what} at {self.label}; refused: a link's target "
-                                      f"is never read")
+                kind = "a symbolic link" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} at {self.label}; refused: a link's "
+                                      f"target is never read")
             from reviewbot.secrets import sensitive_reason
 
             reason = sensitive_reason(rel)
             if reason:
-                raise RepoFileRefused(f"the file '{shown(rel)}' is {reason}; refused: it is never read or sent")
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {reason}; refused: it is never read or sent")
         except RepoFileRefused as err:
             refuse(self, err, path)
             return None

@@ -111,6 +111,19 @@ def inline(text: str) -> str:
     return _LINE_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+# Characters in a code line that could fake a line break or hide text, in the prompt and on a terminal: C0 controls
+# but the tab, DEL and C1 controls, Unicode line/paragraph separators, bidi overrides and isolates.
+_UNSAFE_IN_LINE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def code_line(text: str) -> str:
+    """A diff line's text with the characters above written as escapes (`\\r`, `\\x0b`, `\\u2028`): one line of
+    the file stays one line of the prompt, so numbering stays right and nothing can pose as a new diff line."""
+    if _UNSAFE_IN_LINE.search(text) is None:
+        return text
+    return _UNSAFE_IN_LINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def render_file(f: FileDiff) -> str:
     """One file of the diff with new-file numbers on added and context lines; removed lines unnumbered."""
     header = f"## File: {inline(f.path)}"
@@ -123,12 +136,12 @@ def render_file(f: FileDiff) -> str:
     blank = " " * width
     for hunk in f.hunks:
         head = f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@"
-        out.append(f"{head} {hunk.section}".rstrip())
+        out.append(f"{head} {code_line(hunk.section)}".rstrip())
         for ln in hunk.lines:
             if ln.kind == "-":
-                out.append(f"{blank} - {ln.text}")
+                out.append(f"{blank} - {code_line(ln.text)}")
             else:
-                out.append(f"{ln.new_no:>{width}} {ln.kind} {ln.text}")
+                out.append(f"{ln.new_no:>{width}} {ln.kind} {code_line(ln.text)}")
     return "\n".join(out)
 
 

@@ -215,8 +215,8 @@ def _make_plan(
     local = tuple(secret_findings(diff)) + tuple(_secrets_in_paths(diff)) if settings.secret_scan else ()
     files, redactions = _redact_files(reviewable)
     files, path_aliases = _redact_paths(files)
-    docs = discover_standards(source, [f.path for f in files], explicit=settings.standards)
     notes: list[str] = []
+    docs = discover_standards(source, [f.path for f in files], explicit=settings.standards, problems=notes)
     rendered_standards: dict[tuple[str, ...], str] = {}  # chunks that share their documents share the text
 
     def standards_for(paths: Sequence[str]) -> str:
@@ -237,10 +237,13 @@ def _make_plan(
 
     render = remembering_renderer()
     all_standards = standards_for([f.path for f in files])
-    instructions_table = sorted(settings.path_instructions.items())
+    # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
+    # instructions and agent personas (a repository's own files, which may hold tokens too).
+    instructions_table = sorted((redact(glob)[0], redact(text)[0]) for glob, text in settings.path_instructions.items())
     requests: list[PlannedRequest] = []
     for agent in agents:
-        parts = PromptParts(agent_name=agent.name, persona=agent.persona, standards=all_standards)
+        parts = PromptParts(agent_name=redact(agent.name)[0], persona=redact(agent.persona)[0],
+                            standards=all_standards)
         overhead = estimate_tokens(build_messages(parts, Chunk(files=()))[0]["content"]) + estimate_tokens(
             all_standards
         ) + estimate_tokens("\n".join(t for _, t in instructions_table)) + 200

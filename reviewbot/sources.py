@@ -33,8 +33,9 @@ class FileSource(Protocol):
 
     label: str  # e.g. "work tree" or "base revision 1a2b3c4"
 
-    def read_text(self, path: str) -> str | None:
-        """The file's text (undecodable bytes replaced), or None when it does not exist or was refused."""
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
+        """The file's text (undecodable bytes replaced), or None when it does not exist or was refused; `what`
+        names the kind of file (or the setting that named it) in a refusal."""
 
     def list_files(self) -> Iterable[str]:
         """Every file path in the source, repository-relative, '/'-separated."""
@@ -52,22 +53,23 @@ def relative_repo_path(raw: str, what: str = "file") -> str:
 
     `what` names the setting or kind of file for the message ("standards file", "setting 'baseline'")."""
     if not isinstance(raw, str) or not raw.strip():
-        raise RepoFileRefused(f"the {what} path is empty; name a file inside the repository")
+        raise RepoFileRefused(f"the {what} path is empty; refused: name a file inside the repository")
     text = raw.strip()
     posix = text.replace("\\", "/")
     if "\0" in text:
-        raise RepoFileRefused(f"the {what} '{shown(text)}' holds a NUL character; name a file inside the repository")
+        raise RepoFileRefused(f"the {what} '{shown(text)}' holds a NUL character; refused: name a file inside the "
+                              f"repository")
     if posix.startswith(("/", "~")) or (len(posix) > 1 and posix[1] == ":"):
-        raise RepoFileRefused(f"the {what} '{shown(text)}' is an absolute path; a repository may only name files "
-                              f"inside itself (use a path relative to the repository root)")
+        raise RepoFileRefused(f"the {what} '{shown(text)}' is an absolute path; refused: a repository may only "
+                              f"name files inside itself (use a path relative to the repository root)")
     parts = [p for p in posix.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise RepoFileRefused(f"the {what} '{shown(text)}' climbs out with '..'; a repository may only name files "
-                              f"inside itself")
+        raise RepoFileRefused(f"the {what} '{shown(text)}' climbs out with '..'; refused: a repository may only "
+                              f"name files inside itself")
     if not parts:
         raise RepoFileRefused(f"the {what} '{shown(text)}' names the repository itself, not a file")
     if parts[0] == ".git":
-        raise RepoFileRefused(f"the {what} '{shown(text)}' is inside .git/; name a file of the repository")
+        raise RepoFileRefused(f"the {what} '{shown(text)}' is inside .git/; refused: name a file of the repository")
     return "/".join(parts)
 
 
@@ -170,9 +172,9 @@ class WorktreeSource:
         self.on_refusal: Refusal = on_refusal or _raise
         self.refused: set[str] = set()
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
         try:
-            data = open_repo_file(self.root, path, what=_kind(path))
+            data = open_repo_file(self.root, path, what=what or _kind(path))
         except RepoFileRefused as err:
             refuse(self, err, path)
             return None
@@ -198,8 +200,8 @@ def _kind(path: str) -> str:
         return "config file"
     if path.startswith(".claude/agents/"):
         return "agent file"
-    if name.endswith(".json") and "baseline" in name:
-        return "baseline file"
+    if name.endswith((".md", ".mdc", ".cursorrules")):
+        return "standards file"
     return "file"
 
 
@@ -223,7 +225,7 @@ class MemorySource:
         self.files = dict(files)
         self.label = label
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
         try:
             path = relative_repo_path(path)
         except RepoFileRefused:

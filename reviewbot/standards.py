@@ -116,7 +116,7 @@ def standards_sources(source: FileSource, *, explicit: Sequence[str] | None = No
             except RepoFileRefused:
                 out.append((str(raw), None))
                 continue
-            out.append((path, source.read_text(path)))
+            out.append((path, source.read_text(path, what="standards file (setting 'standards')")))
         return out
     found = []
     for path in source.list_files():  # the same cheap tests as discover_standards, without the ancestor check
@@ -192,7 +192,7 @@ def _explicit_docs(source: FileSource, explicit: Sequence[str]) -> list[Standard
         except RepoFileRefused as err:
             refuse(source, err)  # the hook goes on without it; diff, ci and baseline stop here
             continue
-        text = source.read_text(path)
+        text = source.read_text(path, what="standards file (setting 'standards')")
         if text is None and path in getattr(source, "refused", ()):
             continue  # refused and already reported
         if text is None:
