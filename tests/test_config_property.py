@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import string
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from reviewbot.config import KEYS, key_for_endpoint, load_settings
 from reviewbot.errors import ConfigError
@@ -50,6 +50,9 @@ def _check(files: dict[str, str], env: dict[str, str], user_text: str | None, tm
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.dictionaries(_names, _values, max_size=5), where=st.sampled_from(["repo", "pyproject", "user"]))
+@example(table={"base_url": "https://x:+443/v1"}, where="repo")  # a traceback before issue 11
+@example(table={"tool": 5}, where="repo")
+@example(table={"include": ["[z-a]"]}, where="user")
 def test_any_toml_value_for_any_key_is_accepted_or_a_config_error(table, where, tmp_path):
     body = "".join(f"{_toml_key(k)} = {toml_value(v)}\n" for k, v in table.items())
     if where == "repo":

@@ -323,7 +323,12 @@ def test_a_plan_over_the_request_budget_stops_before_sending(repo, model_server,
     assert hook.exit_code == 2 and model_server.request_count == 0
 
 
-def test_repository_model_does_not_override_the_users(repo, model_server, run_cli):
+def test_repository_model_does_not_override_the_users(repo, model_server, run_cli, monkeypatch, isolated_env):
+    # The user's model is in their own config file (before: the repository's file won over it).
+    monkeypatch.delenv("REVIEWBOT_MODEL")
+    user_config = isolated_env.config / "reviewbot" / "config.toml"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text('model = "test-model"\n', encoding="utf-8")
     repo.write(".reviewbot.toml", 'model = "very-expensive-model"\n')
     _stage_change(repo)
     assert run_cli("diff", "--staged").exit_code == 0
