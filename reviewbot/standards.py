@@ -306,8 +306,26 @@ def _glob_match(pattern: str, path: str) -> bool:
     return any(regex.fullmatch(c) for c in candidates)
 
 
+# Globs come from repositories and are matched with regular expressions, whose backtracking grows as a power of
+# the number of wildcards: `*a*a*a*a*a*a*b` against a long name, or eight `**` segments against a deep path, takes
+# seconds to minutes. Real globs use one or two of each; more is refused (see glob_problem).
+MAX_GLOB_CHARS = 512
+MAX_STARS_PER_SEGMENT = 2
+MAX_DOUBLE_STARS = 3
+MAX_BRACE_GROUPS = 4
+
+
 def glob_problem(pattern: str) -> str | None:
-    """Why `pattern` cannot be used as a rules-file glob, or None when it can."""
+    """Why `pattern` cannot be used as a glob (a regex error, or more wildcards than MAX_* above), or None."""
+    if len(pattern) > MAX_GLOB_CHARS:
+        return f"longer than {MAX_GLOB_CHARS} characters"
+    segments = pattern.replace("\\", "/").split("/")
+    if sum(1 for s in segments if "**" in s) > MAX_DOUBLE_STARS:
+        return f"more than {MAX_DOUBLE_STARS} '**' parts"
+    if any(len(re.findall(r"\*+", s)) > MAX_STARS_PER_SEGMENT for s in segments if "**" not in s):
+        return f"more than {MAX_STARS_PER_SEGMENT} '*' in one path segment"
+    if pattern.count("{") > MAX_BRACE_GROUPS:
+        return f"more than {MAX_BRACE_GROUPS} '{{...}}' groups"
     try:
         _compile_glob_checked(pattern.strip())
     except re.error as exc:

@@ -402,6 +402,26 @@ def test_a_bad_glob_in_a_rules_file_skips_that_file_with_a_warning(repo, model_s
     assert "[z-a]" in result.stderr and "RULES-X" not in model_server.prompt_text(0)
 
 
+def test_globs_that_would_backtrack_for_minutes_are_refused(repo, model_server, run_reviewbot):
+    # Before: each of these took from seconds to minutes per changed file (regex backtracking).
+    repo.write(".github/instructions/slow.instructions.md",
+               "---\napplyTo: '" + "/".join(["**"] * 8) + "/*z'\n---\nSLOW-RULES\n")
+    repo.git("add", "-A")
+    repo.commit("rules")
+    deep = "/".join(["a" * 30] * 25)
+    repo.write(f"{deep}/{'a' * 200}.py", "x = 1\n")
+    repo.git("add", "-A")
+    started = time.monotonic()
+    hook = run_reviewbot("hook", timeout=30)
+    assert hook.returncode == 0, hook.stderr
+    assert "slow.instructions.md" in hook.stderr and "'**' parts" in hook.stderr
+    repo.write(".reviewbot.toml", 'include = ["*a*a*a*a*a*a*a*b"]\n')
+    strict = run_reviewbot("diff", "--staged", timeout=30)
+    assert strict.returncode == 2 and "include" in strict.stderr and "Traceback" not in strict.stderr
+    assert time.monotonic() - started < 25
+    assert all("SLOW-RULES" not in json.dumps(r) for r in model_server.requests)
+
+
 def test_a_path_holding_space_b_slash_parses(repo, model_server, run_cli):
     repo.write("a b/old b/x.py", "x = 1\n")
     repo.write("x b/c.py", "y = 1\n")
