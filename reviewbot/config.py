@@ -5,8 +5,8 @@ which `reviewbot config` shows and the credential check relies on: a repository'
 whoever wrote the repository, so it may not send the user's key to a host the user never trusted.
 
 Three rules keep a repository from deciding where the user's data and money go:
-- `base_url`, `model` and `model_aliases` (USER_FIRST_KEYS) are taken from the user's own settings (command line, environment,
-  user config) before the repository's: the repository's value applies only when the user set none.
+- `base_url`, `model` and `model_aliases` (USER_FIRST_KEYS) are taken from the user's own settings (command line,
+  environment, user config) before the repository's: the repository's value applies only when the user set none.
 - A repository may lower cost settings but not raise them above REPO_CAPS (a larger value is clamped, with a
   warning); the user's own settings are not capped. `max_requests` bounds the requests one run may plan.
 - The API key goes only over HTTPS, to loopback, or to a host in the user's trusted_hosts (see key_for_endpoint).
@@ -139,6 +139,15 @@ def _shown(text: str) -> str:
     return "'" + shown(text) + "'"
 
 
+def _format(v: Any) -> str:
+    from reviewbot.reporters import REPORTERS  # a table of names; the reporters themselves load lazily
+
+    value = _str(v).strip().lower()
+    if value not in REPORTERS:
+        raise ValueError(f"expected one of {', '.join(sorted(REPORTERS))}")
+    return value
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def convert(v: Any) -> str:
         v = _str(v).strip().lower()
@@ -167,7 +176,7 @@ KEYS: dict[str, Key] = {
         Key("fail_on", _choice(*FAIL_ON), "error", "lowest severity that blocks: error, warning, info, never"),
         Key("on_error", _choice(*ON_ERROR), None, "when the review cannot complete: warn (exit 0) or fail (exit 3)"),
         Key("filter_mode", _choice(*FILTER_MODES), "added", "which findings count: added, diff_context, file, nofilter"),
-        Key("format", _str, "text", "report format on stdout"),
+        Key("format", _format, "text", "report format on stdout"),
         Key("standards", _list, None, "exactly these standards files instead of discovery"),
         Key("max_standards_chars", _at_least(0), 12000, "budget for standards text per request"),
         Key("context_lines", _at_least(0), 3, "unchanged lines shown around each change"),

@@ -186,12 +186,16 @@ def _cut(text: str, room: int) -> str:
 
 def _explicit_docs(source: FileSource, explicit: Sequence[str]) -> list[StandardsDoc]:
     docs = []
+    seen: set[str] = set()
     for raw in explicit:
         try:
             path = relative_repo_path(raw, "standards file (setting 'standards')")
         except RepoFileRefused as err:
             refuse(source, err)  # the hook goes on without it; diff, ci and baseline stop here
             continue
+        if path in seen:  # a list naming one big file ten thousand times reads it once
+            continue
+        seen.add(path)
         text = source.read_text(path, what="standards file (setting 'standards')")
         if text is None and path in getattr(source, "refused", ()):
             continue  # refused and already reported

@@ -220,7 +220,7 @@ def test_agent_personas_and_path_instructions_are_redacted(repo, model_server, r
     assert "REDACTED" in sent and "Use the deploy token" in sent and "Service key is" in sent
 
 
-# --- 3. writes ---------------------------------------------------------------------------------------------------------
+# --- 3. writes --------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("setting", ["absolute", "linked-folder", "linked-file", "dotdot"])
@@ -347,7 +347,7 @@ def test_key_is_not_sent_over_plain_http_to_a_host_the_user_did_not_trust(repo, 
     assert model_server.request_count == 0
 
 
-# --- 6. lesser items ---------------------------------------------------------------------------------------------------
+# --- 6. lesser items --------------------------------------------------------------------------------------------
 
 ESC = "\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07\x1b[2J"
 
