@@ -260,9 +260,9 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
 
     from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
-        spec = DiffSpec(revisions=(f"{from_ref}...{to_ref}",), paths=files)
+        spec = DiffSpec(revisions=(f"{from_ref}...{to_ref}",), paths=files, literal_paths=True)
     else:
-        spec = DiffSpec(staged=True, paths=files)
+        spec = DiffSpec(staged=True, paths=files, literal_paths=True)
     return run_and_report(kw, spec, command_defaults={"on_error": "warn"})
 
 

@@ -53,6 +53,9 @@ class DiffSpec:
     staged: bool = False
     revisions: tuple[str, ...] = ()  # none, one REV, two REVs, or one A..B / A...B
     paths: tuple[str, ...] = ()
+    # File names taken as they are (the hook's, from pre-commit): a staged file named ":!*" is pathspec magic that
+    # would otherwise exclude every file from the review.
+    literal_paths: bool = False
 
     @property
     def description(self) -> str:
@@ -175,7 +178,7 @@ class Repository:
             pass  # work tree against the index, like plain `git diff`
         args += revisions
         args.append("--")
-        args += list(spec.paths)
+        args += [f":(literal){p}" for p in spec.paths] if spec.literal_paths else list(spec.paths)
         return self.run(*args, binary=True)  # type: ignore[return-value]
 
     # -- files at a revision ---------------------------------------------------------------------------

@@ -102,7 +102,9 @@ _EXAMPLES: dict[str, Any] = {
 _HEADER = """\
 # reviewbot settings for this repository (written by `reviewbot init`).
 # Every setting is shown with its default, commented out; uncomment a line to change it.
-# Precedence: command line > REVIEWBOT_* environment > this file > your user config > defaults.
+# Precedence: command line > REVIEWBOT_* environment > this file > your user config > defaults, except for
+# model, base_url and model_aliases, where each developer's own settings win over this file, and for cost settings
+# (samples, concurrency, retries, max_answer_tokens, ...), which this file may lower but not raise past a cap.
 # `reviewbot config` shows the effective value of each setting and where it came from.
 # Lines marked [example] have no default: they show what a value looks like.
 """

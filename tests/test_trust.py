@@ -422,6 +422,16 @@ def test_globs_that_would_backtrack_for_minutes_are_refused(repo, model_server, 
     assert all("SLOW-RULES" not in json.dumps(r) for r in model_server.requests)
 
 
+def test_a_file_named_like_pathspec_magic_cannot_hide_the_change_from_the_hook(repo, model_server, run_cli):
+    # pre-commit passes staged file names to the hook; ":!*" as a pathspec excluded every file from the review.
+    _stage_change(repo)
+    repo.write(":!*", "decoy\n")
+    repo.git("add", "--", ":(literal):!*")
+    result = run_cli("hook", "app/service.py", ":!*")
+    assert result.exit_code == 0, result.stderr
+    assert model_server.request_count == 1 and "## File: app/service.py" in model_server.prompt_text(0)
+
+
 def test_a_path_holding_space_b_slash_parses(repo, model_server, run_cli):
     repo.write("a b/old b/x.py", "x = 1\n")
     repo.write("x b/c.py", "y = 1\n")
