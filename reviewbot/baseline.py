@@ -170,6 +170,8 @@ def parse_baseline(text: str, label: str) -> Baseline:
         data = json.loads(text)
     except ValueError as exc:
         raise broken(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise broken("nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise broken('expected an object with a "findings" list')
     if data.get("version") != VERSION:

@@ -260,6 +260,8 @@ def _parse_toml(text: str, label: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label} is not valid TOML: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep exhaust tomllib's stack
+        raise ConfigError(f"{label} is nested too deeply to read; fix the file") from None
 
 
 def read_repo_config(source: FileSource | None) -> tuple[dict, str | None]:

@@ -55,10 +55,14 @@ def _load_mapping(block: str, *, path: str) -> dict[str, Any]:
 
     try:
         data = yaml.safe_load(block)
+    except RecursionError:  # nesting deep enough to exhaust the parser's stack: a repository file can do that
+        raise ConfigError(f"{path}: the front matter is nested too deeply to read.") from None
     except yaml.YAMLError:
         lenient = _quote_plain_values(block)
         try:
             data = yaml.safe_load(lenient)
+        except RecursionError:
+            raise ConfigError(f"{path}: the front matter is nested too deeply to read.") from None
         except yaml.YAMLError as err:
             where = getattr(err, "problem_mark", None)
             # Line numbers still match the file only when no continuation lines were folded together.
@@ -69,7 +73,10 @@ def _load_mapping(block: str, *, path: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the front matter must be a list of 'key: value' lines.")
-    return {str(k): v for k, v in data.items()}
+    try:
+        return {str(k): v for k, v in data.items()}
+    except RecursionError:  # a key that is a deeply nested structure
+        raise ConfigError(f"{path}: the front matter is nested too deeply to read.") from None
 
 
 def _simple_mapping(block: str) -> dict[str, Any] | None:

@@ -242,6 +242,9 @@ def plan_pre_commit(root: Path) -> Change:
         raise ConfigError(f"cannot read {PRE_COMMIT_FILE}: {exc}") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{PRE_COMMIT_FILE} is nested too deeply to read, so reviewbot left it alone; fix it and run "
+                          f"`reviewbot init` again") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" (line {where.line + 1})" if where is not None else ""

@@ -422,6 +422,34 @@ def test_globs_that_would_backtrack_for_minutes_are_refused(repo, model_server, 
     assert all("SLOW-RULES" not in json.dumps(r) for r in model_server.requests)
 
 
+DEEP = 50_000
+
+
+@pytest.mark.parametrize("case", ["config", "agent", "rules", "baseline", "init"])
+def test_files_nested_deep_enough_to_exhaust_a_parser_are_one_line_errors(repo, model_server, run_reviewbot, case):
+    # Before: tomllib, PyYAML and json raised RecursionError, a traceback and exit 1.
+    nested = "[" * DEEP + "]" * DEEP
+    command = ("diff", "--staged")
+    if case == "config":
+        repo.write(".reviewbot.toml", f"include = {nested}\n")
+    elif case == "agent":
+        repo.write(".claude/agents/deep.md", f"---\nname: deep\nx: {nested}\n---\npersona\n")
+        command = ("agents",)
+    elif case == "rules":
+        repo.write(".github/instructions/d.instructions.md", f"---\napplyTo: {nested}\n---\nbody\n")
+        command = ("hook",)
+    elif case == "baseline":
+        repo.write(".reviewbot-baseline.json", nested)
+    else:
+        repo.write(".pre-commit-config.yaml", f"repos: {nested}\n")
+        command = ("init",)
+    _stage_change(repo)
+    result = run_reviewbot(*command)
+    assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr, result.stderr[-500:]
+    assert result.returncode in ((0,) if command in (("agents",), ("hook",)) else (2,)), result.stderr
+    assert "too deeply" in result.stderr
+
+
 def test_a_file_named_like_pathspec_magic_cannot_hide_the_change_from_the_hook(repo, model_server, run_cli):
     # pre-commit passes staged file names to the hook; ":!*" as a pathspec excluded every file from the review.
     _stage_change(repo)
