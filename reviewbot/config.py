@@ -122,12 +122,24 @@ def _valid_glob(pattern: str) -> str:
     return pattern
 
 
+MAX_LIST_ITEMS = 500  # globs, standards files: every changed file is matched against each, so a bound is a time bound
+
+
+def _bounded_list(v: Any) -> list[str]:
+    items = _list(v)
+    if len(items) > MAX_LIST_ITEMS:
+        raise ValueError(f"expected at most {MAX_LIST_ITEMS} entries, not {len(items)}")
+    return items
+
+
 def _glob_list(v: Any) -> list[str]:
-    return [_valid_glob(p) for p in _list(v)]
+    return [_valid_glob(p) for p in _bounded_list(v)]
 
 
 def _glob_table(v: Any) -> dict[str, str]:
     table = _table(v)
+    if len(table) > MAX_LIST_ITEMS:
+        raise ValueError(f"expected at most {MAX_LIST_ITEMS} entries, not {len(table)}")
     for pattern in table:
         _valid_glob(pattern)
     return table
@@ -172,12 +184,12 @@ KEYS: dict[str, Key] = {
         Key("model", _str, None, "model id sent to the endpoint"),
         Key("base_url", _url, None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
         Key("agent", _str, DEFAULT_AGENT, "agent name or path to an agent file"),
-        Key("agents", _list, [], "several agents, each reviewing with its own persona"),
+        Key("agents", _bounded_list, [], "several agents, each reviewing with its own persona"),
         Key("fail_on", _choice(*FAIL_ON), "error", "lowest severity that blocks: error, warning, info, never"),
         Key("on_error", _choice(*ON_ERROR), None, "when the review cannot complete: warn (exit 0) or fail (exit 3)"),
         Key("filter_mode", _choice(*FILTER_MODES), "added", "which findings count: added, diff_context, file, nofilter"),
         Key("format", _format, "text", "report format on stdout"),
-        Key("standards", _list, None, "exactly these standards files instead of discovery"),
+        Key("standards", _bounded_list, None, "exactly these standards files instead of discovery"),
         Key("max_standards_chars", _at_least(0), 12000, "budget for standards text per request"),
         Key("context_lines", _at_least(0), 3, "unchanged lines shown around each change"),
         Key("max_request_tokens", _at_least(1), 16000, "token budget of one request, answer included"),

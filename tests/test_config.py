@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reviewbot.config import key_for_endpoint, load_settings, mask
@@ -137,3 +139,18 @@ def test_masking():
     assert mask("base_url", "http://user:pw@host:8080/v1") == "http://****@host:8080/v1"
     assert mask("base_url", "http://host/v1") == "http://host/v1"
     assert mask("max_request_tokens", 16000) == 16000
+
+
+def test_glob_and_file_lists_are_bounded(tmp_path):
+    many = ", ".join(f'"dir{i}/**"' for i in range(501))
+    with pytest.raises(ConfigError) as err:
+        _settings(f"exclude = [{many}]\n", tmp_path=tmp_path)
+    assert "exclude" in str(err.value) and "at most 500" in str(err.value)
+    assert len(_settings(f"exclude = [{many.rsplit(', ', 1)[0]}]\n", tmp_path=tmp_path).exclude) == 500
+
+
+@pytest.mark.parametrize("pattern", ["*a*a*a*b", "/".join(["**"] * 4) + "/x", "x" * 600, "{a,b}{c,d}{e,f}{g,h}{i,j}"])
+def test_globs_whose_matching_could_take_minutes_are_refused(pattern, tmp_path):
+    with pytest.raises(ConfigError) as err:
+        _settings(f"include = [{json.dumps(pattern)}]\n", tmp_path=tmp_path)
+    assert "include" in str(err.value)
