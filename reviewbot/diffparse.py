@@ -254,12 +254,17 @@ def _convert_file(pf, bodies=None) -> FileDiff:
     new_mode = pf.target_mode or _header_value(info, "new mode ") or _header_value(info, "new file mode ")
     mode = new_mode or old_mode
     hunks = tuple(_convert_hunk(h, next(bodies) if bodies is not None else None) for h in pf)
+    # Diffs are asked for with --text (see gitio), so binary content arrives as lines: a NUL byte marks it, as git's
+    # own check does, and such a file keeps no hunks (nothing of it is scanned or sent).
+    binary = bool(pf.is_binary_file) or any("\0" in ln.text for h in hunks for ln in h.lines)
+    if binary:
+        hunks = ()
     return FileDiff(
         path=path,
         old_path=old_path,
         status=status,  # type: ignore[arg-type]
         hunks=hunks,
-        is_binary=bool(pf.is_binary_file),
+        is_binary=binary,
         old_mode=old_mode,
         new_mode=new_mode,
         is_symlink=mode == _SYMLINK_MODE,

@@ -9,6 +9,7 @@ is parsed, and with core.quotepath off so that non-ASCII names arrive as they ar
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -44,6 +45,9 @@ _DIFF_OPTIONS = (
     "--dst-prefix=b/",
     "--ignore-submodules=none",
 )
+
+
+_BINARY_ATTRIBUTE = re.compile(rb"(?:^|\s)(?:[-!]?diff\b|binary\b)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,7 @@ class Repository:
             raise GitError(f"{start} is a bare repository; reviewbot needs a work tree")
         self.root = Path(self._repo.working_tree_dir).resolve()
         self._filters: tuple[str, ...] | None = None
+        self._binary_attributes: bool | None = None
 
     def _filter_overrides(self) -> tuple[str, ...]:
         """`-c filter.NAME.clean= -c filter.NAME.smudge= -c filter.NAME.process= -c filter.NAME.required=false` for
@@ -169,6 +174,11 @@ class Repository:
     def diff(self, spec: DiffSpec, *, context_lines: int = 3) -> bytes:
         """The raw unified diff for `spec`, as bytes (file contents may be in any encoding)."""
         args = ["diff", *_DIFF_OPTIONS, f"--unified={max(context_lines, 0)}"]  # -1 would drop every hunk
+        if self._attributes_mark_binary():
+            # A committed `.gitattributes` saying `*.py -diff` (or `binary`) would turn every change into "Binary
+            # files differ" and hide it from the review. Then diffs are asked for as text, and binary content is told
+            # by its NUL bytes instead (diffparse). Only then: --text makes git print real binaries in full.
+            args.insert(1, "--text")
         revisions = list(spec.revisions)
         if spec.staged:
             args.append("--cached")
@@ -180,6 +190,27 @@ class Repository:
         args.append("--")
         args += [f":(literal){p}" for p in spec.paths] if spec.literal_paths else list(spec.paths)
         return self.run(*args, binary=True)  # type: ignore[return-value]
+
+    def _attributes_mark_binary(self) -> bool:
+        """True when a tracked .gitattributes (or .git/info/attributes) mentions the diff or binary attributes."""
+        if self._binary_attributes is None:
+            from reviewbot.sources import RepoFileRefused, open_repo_file
+
+            texts: list[bytes] = []
+            listed = str(self.run("ls-files", "-z", "--cached", "--", ":(glob)**/.gitattributes", ".gitattributes"))
+            for rel in sorted({p for p in listed.split("\0") if p}):
+                try:
+                    texts.append(open_repo_file(self.root, rel, what="attributes file") or b"")
+                except (RepoFileRefused, OSError):
+                    texts.append(b"binary")  # unreadable: assume the worst, ask for text
+            info = Path(self._repo.git_dir) / "info" / "attributes"
+            try:
+                if info.is_file() and not info.is_symlink():
+                    texts.append(info.read_bytes()[:1_000_000])
+            except OSError:
+                pass
+            self._binary_attributes = any(_BINARY_ATTRIBUTE.search(t) for t in texts)
+        return self._binary_attributes
 
     # -- files at a revision ---------------------------------------------------------------------------
     def show_file(self, rev: str, path: str) -> str | None:

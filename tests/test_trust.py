@@ -450,6 +450,21 @@ def test_files_nested_deep_enough_to_exhaust_a_parser_are_one_line_errors(repo, 
     assert "too deeply" in result.stderr
 
 
+@pytest.mark.parametrize("attributes", ["*.py -diff", "* binary", "app/** -text -diff"])
+def test_gitattributes_cannot_hide_a_change_as_binary(repo, model_server, run_cli, attributes):
+    # Before: git printed "Binary files differ" for the change, reviewbot skipped it as binary, exit 0 unreviewed.
+    repo.write(".gitattributes", attributes + "\n")
+    repo.commit_files({".gitattributes": attributes + "\n"}, "attributes")
+    _stage_change(repo)
+    repo.write("app/logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    repo.add("app/logo.png")
+    result = run_cli("diff", "--staged")
+    assert result.exit_code == 0, result.stderr
+    prompt = model_server.prompt_text(0)
+    assert "## File: app/service.py" in prompt and "return request.body" in prompt
+    assert "logo.png" not in prompt and "1 skipped" in result.stderr  # real binary content is still skipped
+
+
 def test_a_file_named_like_pathspec_magic_cannot_hide_the_change_from_the_hook(repo, model_server, run_cli):
     # pre-commit passes staged file names to the hook; ":!*" as a pathspec excluded every file from the review.
     _stage_change(repo)
