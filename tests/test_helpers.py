@@ -233,7 +233,15 @@ def test_latency_applies_to_every_answer(model_server: ModelServer) -> None:
 
 
 def test_concurrent_requests_each_get_their_own_routed_answer(model_server: ModelServer) -> None:
-    model_server.default = lambda body: Answer(f"answer to {body['messages'][0]['content']}", delay=0.05)
+    # Every handler waits until all twelve requests are being handled at once: a server that served them one after
+    # another would break the barrier (and fail the fixture) instead of passing slowly.
+    all_in_flight = threading.Barrier(12, timeout=20)
+
+    def answer(body: dict) -> Answer:
+        all_in_flight.wait()
+        return Answer(f"answer to {body['messages'][0]['content']}")
+
+    model_server.default = answer
     client = _client(model_server)
     results: dict[int, str] = {}
 
@@ -241,7 +249,6 @@ def test_concurrent_requests_each_get_their_own_routed_answer(model_server: Mode
         results[n] = _ask(client, f"chunk {n}").choices[0].message.content
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -249,7 +256,7 @@ def test_concurrent_requests_each_get_their_own_routed_answer(model_server: Mode
 
     assert results == {n: f"answer to chunk {n}" for n in range(12)}
     assert model_server.request_count == 12
-    assert time.monotonic() - started < 12 * 0.05  # served in parallel
+    assert not all_in_flight.broken  # all twelve were in flight together
 
 
 # --- GitHub API stand-in ---------------------------------------------------------------------------------------------
