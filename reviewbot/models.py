@@ -6,6 +6,7 @@ boundary modules (diffparse, llm, gitio) and never travel further.
 
 from __future__ import annotations
 
+import bisect
 import enum
 from dataclasses import dataclass, field
 from typing import Literal
@@ -90,20 +91,87 @@ class FileDiff:
     def has_text_changes(self) -> bool:
         return bool(self.hunks) and not self.is_binary
 
+    # Built on first use and kept with the file: every per-finding question (a line's text, is it changed, the
+    # nearest changed line holding a quote) is then a lookup, so a review's local work stays linear in the diff.
+    _index: LineIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None:
+            object.__setattr__(self, "_index", LineIndex.build(self.hunks))
+        return self._index  # type: ignore[return-value]
+
     @property
     def added_lines(self) -> frozenset[int]:
-        return frozenset(n for h in self.hunks for n in h.added_lines)
+        return self.index.added
 
     @property
     def diff_lines(self) -> frozenset[int]:
-        return frozenset(n for h in self.hunks for n in h.new_lines)
+        return self.index.shown
 
     def new_line_text(self, number: int) -> str | None:
-        for hunk in self.hunks:
-            for ln in hunk.lines:
-                if ln.new_no == number:
-                    return ln.text
-        return None
+        return self.index.text.get(number)
+
+    def __getstate__(self):
+        # The index is rebuilt on demand; a pickled FileDiff (the plan cache) does not carry it.
+        return [getattr(self, f) for f in _FILE_DIFF_STATE]
+
+    def __setstate__(self, state) -> None:
+        for name, value in zip(_FILE_DIFF_STATE, state):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_index", None)
+
+
+def squash(text: str) -> str:
+    """Text without any whitespace: how quotes and lines are compared (models re-indent what they quote)."""
+    return "".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class LineIndex:
+    """One file's new-side lines, indexed once: text by number, the changed and shown line sets (also sorted), and
+    for exact quote matches the line numbers of each whitespace-free text."""
+
+    text: dict[int, str]
+    added: frozenset[int]
+    shown: frozenset[int]  # added and context lines
+    added_sorted: tuple[int, ...]
+    shown_sorted: tuple[int, ...]
+    squashed: dict[int, str]
+    by_squashed: dict[str, tuple[int, ...]]  # squashed text -> shown line numbers holding it, ascending
+
+    @classmethod
+    def build(cls, hunks: tuple[Hunk, ...]) -> LineIndex:
+        text: dict[int, str] = {}
+        added: list[int] = []
+        for h in hunks:
+            for ln in h.lines:
+                if ln.new_no is not None:
+                    text.setdefault(ln.new_no, ln.text)
+                    if ln.kind == "+":
+                        added.append(ln.new_no)
+        squashed = {n: squash(t) for n, t in text.items()}
+        by: dict[str, list[int]] = {}
+        for n in sorted(squashed):
+            by.setdefault(squashed[n], []).append(n)
+        return cls(
+            text=text, added=frozenset(added), shown=frozenset(text), added_sorted=tuple(sorted(set(added))),
+            shown_sorted=tuple(sorted(text)), squashed=squashed, by_squashed={k: tuple(v) for k, v in by.items()},
+        )
+
+    def changed(self, mode: str) -> tuple[int, ...]:
+        """The sorted lines a finding may sit on: added lines, or in diff_context mode every shown line."""
+        return self.added_sorted if mode == "added" else self.shown_sorted
+
+    @staticmethod
+    def any_between(lines: tuple[int, ...], first: int, last: int) -> bool:
+        at = bisect.bisect_left(lines, first)
+        return at < len(lines) and lines[at] <= last
+
+    @staticmethod
+    def last_between(lines: tuple[int, ...], first: int, last: int) -> int | None:
+        at = bisect.bisect_right(lines, last)
+        return lines[at - 1] if at and lines[at - 1] >= first else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +179,27 @@ class Diff:
     files: tuple[FileDiff, ...]
     description: str = ""  # what was compared, e.g. "staged changes" or "main...HEAD"
 
+    _by_path: dict[str, FileDiff] | None = field(default=None, init=False, repr=False, compare=False)
+
     def file(self, path: str) -> FileDiff | None:
-        for f in self.files:
-            if f.path == path:
-                return f
-        return None
+        if self._by_path is None:
+            by_path: dict[str, FileDiff] = {}
+            for f in self.files:
+                by_path.setdefault(f.path, f)  # the first wins, as the scan this replaces did
+            object.__setattr__(self, "_by_path", by_path)
+        return self._by_path.get(path)  # type: ignore[union-attr]
+
+    def __getstate__(self):
+        return [self.files, self.description]
+
+    def __setstate__(self, state) -> None:
+        object.__setattr__(self, "files", state[0])
+        object.__setattr__(self, "description", state[1])
+        object.__setattr__(self, "_by_path", None)
+
+
+_FILE_DIFF_STATE = ("path", "old_path", "status", "hunks", "is_binary", "old_mode", "new_mode", "is_symlink",
+                    "is_submodule", "similarity")
 
 
 @dataclass(frozen=True, slots=True)

@@ -402,6 +402,8 @@ def execute(
 ) -> ReviewResult:
     requests = the_plan.requests
     aliases = dict(the_plan.path_aliases)
+    # The files as the model saw them (redacted), under their real paths: a quote of a redacted line matches.
+    sent = {aliases.get(f.path, f.path): f for f in the_plan.reviewable}
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
     endpoint = model_endpoint(settings)
     models: dict[str, ChatModel] = {}
@@ -445,7 +447,7 @@ def execute(
             summaries.append(out.summary)
         # Anchor and filter each answer before voting, so samples are compared on corrected lines.
         answered = [replace(f, path=aliases[f.path]) if f.path in aliases else f for f in out.findings]
-        filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode)
+        filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode, sent=sent)
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
         chunk_drops.setdefault((req.agent, cid), []).append(filtered.dropped + Counter(invalid=out.invalid))
