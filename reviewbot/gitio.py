@@ -148,6 +148,20 @@ class Repository:
             return None
         return bytes(data).decode("utf-8", errors="replace")
 
+    def read_head(self, rev: str, path: str, max_bytes: int = 8192) -> str | None:
+        """The first bytes of a file at a revision ("" for the index), or None if absent. One `git cat-file --batch`
+        process (GitPython's, kept for the repository) serves every call, so asking for many files stays cheap."""
+        if "\n" in path or "\r" in path:  # the batch protocol reads one name per line
+            text = self.show_file(rev, path)
+            return None if text is None else text[:max_bytes]
+        try:
+            _, kind, _, stream = self._repo.git.stream_object_data(f"{rev}:{path}")
+        except (ValueError, OSError):
+            return None
+        data = stream.read(max_bytes)
+        stream.read()  # the rest must be consumed before the process answers the next question
+        return bytes(data).decode("utf-8", errors="replace") if kind == b"blob" else None
+
     def list_files(self, rev: str | None = None) -> list[str]:
         """Files at a revision (ls-tree), or in the work tree: tracked plus untracked-but-not-ignored (ls-files)."""
         if rev is None:
@@ -169,10 +183,69 @@ class RevisionSource:
     def read_text(self, path: str) -> str | None:
         return self.repo.show_file(self.rev, path)
 
+    def read_head(self, path: str, max_bytes: int = 8192) -> str | None:
+        return self.repo.read_head(self.rev, path, max_bytes)
+
     def list_files(self) -> Iterable[str]:
         if self._files is None:
             self._files = self.repo.list_files(self.rev)
         return self._files
+
+
+class IndexSource:
+    """A FileSource over the index (what is staged), for a `--staged` review: rules and file contents come from the
+    side under review. A file the index does not hold at all (untracked, never added) is read from the work tree,
+    as before: it belongs to neither side, and a rule file that was simply never staged still applies."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.label = "index"
+        self._staged: frozenset[str] | None = None
+        self._worktree = worktree_source(repo)
+
+    def _in_index(self, path: str) -> bool:
+        if self._staged is None:
+            self._staged = frozenset(p for p in str(self.repo.run("ls-files", "-z", "--cached")).split("\0") if p)
+        return path in self._staged
+
+    def read_text(self, path: str) -> str | None:
+        return self.repo.show_file("", path) if self._in_index(path) else self._worktree.read_text(path)
+
+    def read_head(self, path: str, max_bytes: int = 8192) -> str | None:
+        if self._in_index(path):
+            return self.repo.read_head("", path, max_bytes)
+        text = self._worktree.read_text(path)
+        return None if text is None else text[:max_bytes]
+
+    def list_files(self) -> Iterable[str]:
+        return self._worktree.list_files()  # tracked (index) and untracked-but-not-ignored files
+
+
+INDEX = ":"  # as a rules side: the index
+
+
+def reviewed_side(spec: DiffSpec) -> str | None:
+    """Where the new side of `spec` lives, so rules (config, agents, standards) and file contents are read from the
+    side under review: a revision, INDEX for staged changes, or None for the work tree.
+
+    `A..B`, `A...B` and `A B` review B (HEAD when B is left out); `--staged` reviews the index; no revision or one
+    revision compares against the work tree.
+    """
+    revisions = spec.revisions
+    if len(revisions) == 1 and ".." in revisions[0]:
+        right = revisions[0].split("...", 1)[1] if "..." in revisions[0] else revisions[0].split("..", 1)[1]
+        return right or "HEAD"
+    if len(revisions) == 2:
+        return revisions[1]
+    return INDEX if spec.staged else None
+
+
+def content_source(repo: Repository, spec: DiffSpec):
+    """A FileSource over the side of `spec` under review (see reviewed_side)."""
+    side = reviewed_side(spec)
+    if side == INDEX:
+        return IndexSource(repo)
+    return RevisionSource(repo, side) if side else worktree_source(repo)
 
 
 def worktree_source(repo: Repository):

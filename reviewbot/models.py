@@ -209,6 +209,22 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of the diff reached the model: changed files, and added lines sent whole in some request."""
+
+    files_changed: int
+    files_sent: int  # files with at least one line in a request
+    added_total: int  # added lines of every changed file, skipped ones included
+    added_reviewable: int  # of those, in files chosen for review (skipped files are listed with their reasons)
+    added_sent: int  # of those, sent whole in some request (for the agent that saw least)
+    not_sent: tuple[Skipped, ...] = ()  # reviewed files with added lines that were not sent whole, and why
+
+    @property
+    def complete(self) -> bool:
+        return self.added_sent >= self.added_reviewable
+
+
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """One request's worth of diff: whole files or some hunks of a file, under the token budget."""
 
@@ -273,6 +289,7 @@ class ReviewResult:
     chunks: int = 0
     summaries: tuple[str, ...] = ()  # the model's own one-line summaries, if any
     notes: tuple[str, ...] = ()  # warnings about the run for the user, e.g. a verification request that failed
+    coverage: Coverage | None = None  # what reached the model (None when no plan was made)
 
     def dropped_count(self, reason: str) -> int:
         return sum(n for r, n in self.dropped if r == reason)

@@ -54,7 +54,7 @@ _PLAN_CLASSES = frozenset({
     ("reviewbot.review", "Plan"), ("reviewbot.review", "PlannedRequest"),
     ("reviewbot.models", "Chunk"), ("reviewbot.models", "FileDiff"), ("reviewbot.models", "Hunk"),
     ("reviewbot.models", "Line"), ("reviewbot.models", "Skipped"), ("reviewbot.models", "Finding"),
-    ("reviewbot.models", "Severity"),
+    ("reviewbot.models", "Severity"), ("reviewbot.models", "Coverage"),
 })
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -36,6 +36,7 @@ class Context:
     repo: Repository
     source: FileSource  # where config, agents and standards are read from
     settings: Settings
+    content: FileSource | None = None  # the reviewed side of the last collected diff (file heads for skip checks)
 
 
 def prepare(
@@ -46,10 +47,13 @@ def prepare(
     rules_revision: str | None = None,
     console: Console | None = None,
 ) -> Context:
-    from reviewbot.gitio import RevisionSource
+    from reviewbot.gitio import INDEX, IndexSource, RevisionSource
 
     repo = Repository(cwd)
-    source: FileSource = RevisionSource(repo, rules_revision) if rules_revision else worktree_source(repo)
+    if rules_revision == INDEX:
+        source: FileSource = IndexSource(repo)
+    else:
+        source = RevisionSource(repo, rules_revision) if rules_revision else worktree_source(repo)
     settings = load_settings(repo_source=source, cli=cli, command_defaults=command_defaults)
     if console:
         for w in settings.warnings:
@@ -60,6 +64,9 @@ def prepare(
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.diffparse import parse_diff
 
+    from reviewbot.gitio import content_source
+
+    ctx.content = content_source(ctx.repo, spec)
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
     return Diff(files=parse_diff(raw), description=spec.description)
 
@@ -187,7 +194,8 @@ def review_diff(
     if not diff.files:
         return RunOutcome(ReviewResult(findings=(), description=diff.description), EXIT_OK)
     agents = load_agents(ctx, agent_refs, console)
-    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings))
+    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings),
+                           content=ctx.content)
     if dry_run:
         console.out(render_dry_run(the_plan))
         return RunOutcome(None, EXIT_OK, plan=the_plan)
