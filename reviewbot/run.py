@@ -192,7 +192,10 @@ def review_diff(
 
     settings = ctx.settings
     if not diff.files:
-        return RunOutcome(ReviewResult(findings=(), description=diff.description), EXIT_OK)
+        from reviewbot.models import Coverage
+
+        nothing = Coverage(files_changed=0, files_sent=0, added_total=0, added_reviewable=0, added_sent=0)
+        return RunOutcome(ReviewResult(findings=(), description=diff.description, coverage=nothing), EXIT_OK)
     agents = load_agents(ctx, agent_refs, console)
     the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings),
                            content=ctx.content)
@@ -248,6 +251,12 @@ def render_dry_run(the_plan) -> str:
         out.append(f"# skipped {s.path}: {s.reason}\n")
     for f in the_plan.local_findings:
         out.append(f"# local finding {f.path}:{f.line}: {f.severity.label}: {f.message}\n")
+    coverage = getattr(the_plan, "coverage", None)
+    if coverage is not None:
+        out.append(f"# {coverage.added_sent:,} of {coverage.added_reviewable:,} added lines of the files to review "
+                   f"are in some request ({coverage.added_total:,} added lines in the diff)\n")
+        for s in coverage.not_sent:
+            out.append(f"# partly sent {s.path}: {s.reason}\n")
     if the_plan.redactions:
         out.append(f"# {the_plan.redactions} secret(s) redacted before sending\n")
     est = sum(r.estimated_tokens for r in the_plan.requests)

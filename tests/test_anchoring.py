@@ -145,3 +145,19 @@ def test_each_file_is_indexed_once_however_many_findings_it_gets(monkeypatch):
     findings = [_finding(i % 300 + 1, "quoted_text_found_nowhere()", path=f"f{i % 3}.c") for i in range(900)]
     out = filter_findings(findings, Diff(files), "added")
     assert out.dropped["unanchored"] == 900 and len(builds) == 3
+
+
+def test_findings_on_a_file_named_with_a_line_break_are_reported_end_to_end(repo, model_server, run_cli):
+    import json
+
+    name = "odd\nname.py"
+    repo.write(name, "import os\nos.system(user_input)\n")
+    repo.add(name)
+    # The prompt shows the name with the line break escaped; the model quotes it back that way.
+    model_server.answer_findings([{"path": "odd\\nname.py", "line": 2, "severity": "error", "category": "security",
+                                   "message": "shell injection", "quote": "os.system(user_input)"}])
+    result = run_cli("diff", "--staged", "--format", "json")
+    report = json.loads(result.stdout)
+    assert "odd\\nname.py" in model_server.requests[0]["messages"][1]["content"]
+    assert [(f["path"], f["line"]) for f in report["findings"]] == [(name, 2)]
+    assert report["summary"]["files_reviewed"] == [name] and report["summary"]["dropped"] == {}

@@ -132,21 +132,31 @@ def new_side_text(repo: Path, rev: str, path: str) -> list[str] | None:
     return [ln.rstrip("\r") for ln in data.decode("utf-8", "replace").split("\n")]
 
 
-def added_lines(repo: Path, base: str, head: str) -> dict[str, set[int]]:
-    """path -> added line numbers, from git's own --numstat-free zero-context diff (an independent reading)."""
-    raw = _git(repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "--unified=0", base, head)
+def added_lines(repo: Path, base: str, head: str, context: int = 3) -> dict[str, set[int]]:
+    """path -> added line numbers, read straight from git's diff (an independent reading; the same context size as
+    reviewbot asks for, since git may place an ambiguous blank line differently with another context size)."""
+    raw = _git(repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", f"--unified={context}", base, head)
     out: dict[str, set[int]] = {}
     path = None
+    new = 0
+    in_hunk = False
     for line in raw.split(b"\n"):
-        if line.startswith(b"+++ "):
+        if line.startswith(b"diff --git "):
+            in_hunk, path = False, None
+        elif not in_hunk and line.startswith(b"+++ "):
             name = line[4:].decode("utf-8", "surrogateescape")
             path = None if name == "/dev/null" else _unquote(name)[2:]
             if path is not None:
                 out.setdefault(path, set())
-        elif line.startswith(b"@@") and path is not None:
-            m = re.match(rb"@@ -\S+ \+(\d+)(?:,(\d+))? @@", line)
-            start, count = int(m.group(1)), int(m.group(2) or 1)
-            out[path].update(range(start, start + count))
+        elif line.startswith(b"@@ ") and path is not None:
+            m = re.match(rb"@@ -\S+ \+(\d+)(?:,\d+)? @@", line)
+            new, in_hunk = int(m.group(1)), True
+        elif in_hunk and path is not None:
+            if line.startswith(b"+"):
+                out[path].add(new)
+                new += 1
+            elif line.startswith(b" "):
+                new += 1
     return out
 
 
