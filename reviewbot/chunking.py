@@ -37,6 +37,7 @@ single line longer than a whole request is cut, to its first characters, with a 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -195,17 +196,38 @@ def _largest(lo: int, hi: int, fits: Callable[[int], bool]) -> int:
     return best
 
 
-def _gallop(most: int, fits: Callable[[int], bool]) -> int:
-    """The largest n in [1, most] with fits(n) (monotone), probing 1, 2, 4, ... first: each probe costs about n, so
-    finding a part of n lines costs O(n log n) whatever the hunk's size. 0 when even 1 does not fit."""
+def _search_from(guess: int, most: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in [1, most] with fits(n) (monotone), or one within about 2% below it, searched outwards from
+    a guess: each probe costs about n, so a part of n lines costs a few renders of n lines whatever the hunk's
+    size. 0 when even 1 does not fit."""
     if most < 1 or not fits(1):
         return 0
-    good = 1
-    while good < most:
-        step = min(good * 2, most)
-        if not fits(step):
-            return _largest(good + 1, step - 1, fits) if step - 1 > good else good
-        good = step
+    good, bad = 1, most + 1  # fits(good) holds, fits(bad) does not (most + 1 stands for "beyond the hunk")
+    probe = min(max(guess, 1), most)
+    step = max(1, probe // 32)
+    if fits(probe):
+        good = probe
+        while good < most:
+            nxt = min(good + step, most)
+            if not fits(nxt):
+                bad = nxt
+                break
+            good, step = nxt, step * 2
+    else:
+        bad = probe
+        while bad - step > good:
+            nxt = bad - step
+            if fits(nxt):
+                good = nxt
+                break
+            bad, step = nxt, step * 2
+    tolerance = max(1, good // 50)
+    while bad - good > tolerance:
+        mid = (good + bad) // 2
+        if fits(mid):
+            good = mid
+        else:
+            bad = mid
     return good
 
 
@@ -256,11 +278,22 @@ def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] 
         lo, hi = shown(a, b, overlap)
         return text_cost(render(replace(f, hunks=(cut.slice(lo, hi),)))) <= space
 
+    # Lines cost about what their text costs plus a little for the number and marker; the guesses this gives are
+    # checked with the real renderer, so they only decide how few renders each part takes.
+    prefix = [0]
+    for ln in h.lines:
+        prefix.append(prefix[-1] + estimate_tokens(ln.text) + 3)
+
+    def guess(a: int, overlap: int) -> int:
+        lo, _ = shown(a, a, overlap)
+        budget = space - (text_cost(render(replace(f, hunks=(cut.slice(lo, lo + 1),)))) - (prefix[lo + 1] - prefix[lo]))
+        return bisect.bisect_right(prefix, prefix[lo] + budget) - 1 - overlap - a
+
     parts: list[tuple[int, int, int] | Chunk] = []  # (first own line, end of own lines, overlap), or a cut line
     a = 0
     while a < total:
         overlap = OVERLAP_LINES if fits(a, a + 1, OVERLAP_LINES) else 0
-        n = _gallop(total - a, lambda k: fits(a, a + k, overlap))
+        n = _search_from(guess(a, overlap), total - a, lambda k: fits(a, a + k, overlap))
         if n < 1:
             # Not even one line fits: that line is cut to its beginning (the only text ever left out).
             piece = _cut_line(f, cut.slice(a, a + 1), render, room, where, total)

@@ -101,13 +101,28 @@ def _nearest_exact(q: str, cited: int, allowed: frozenset[int], indexes: Sequenc
     return best[1] if best else None
 
 
-def _nearest_partial(q: str, cited: int, candidates: Sequence[int], indexes: Sequence[LineIndex]) -> int | None:
+def _nearest_partial(q: str, cited: int, mode: str, indexes: Sequence[LineIndex]) -> int | None:
+    """The changed line nearest to `cited` (within PARTIAL_REACH) whose text contains the quote."""
     if len(q) < MIN_PARTIAL_QUOTE:
         return None
-    lo = bisect.bisect_left(candidates, cited - PARTIAL_REACH)
-    hi = bisect.bisect_right(candidates, cited + PARTIAL_REACH)
-    near = sorted(candidates[lo:hi], key=lambda n: (abs(n - cited), n))
-    return next((n for n in near if _partial_at(q, n, indexes)), None)
+    best: tuple[int, int] | None = None
+    for ix in indexes:
+        numbers = ix.changed(mode)
+        text, starts = ix.joined(mode)
+        lo = bisect.bisect_left(numbers, cited - PARTIAL_REACH)
+        hi = bisect.bisect_right(numbers, cited + PARTIAL_REACH)
+        if lo >= hi:
+            continue
+        end = starts[hi] - 1 if hi < len(starts) else len(text)
+        at = text.find(q, starts[lo], end)
+        while at != -1:  # usually none at all: the whole window is rejected in one search
+            i = bisect.bisect_right(starts, at) - 1
+            if at + len(q) <= starts[i] + len(ix.squashed[numbers[i]]):  # inside one line, not across two
+                key = (abs(numbers[i] - cited), numbers[i])
+                if best is None or key < best:
+                    best = key
+            at = text.find(q, at + 1, end)
+    return best[1] if best else None
 
 
 def anchor(finding: Finding, f: FileDiff, mode: str, sent: FileDiff | None = None) -> Finding | None:
@@ -133,7 +148,7 @@ def anchor(finding: Finding, f: FileDiff, mode: str, sent: FileDiff | None = Non
     if target is None:
         if _partial_at(q, finding.line, indexes):
             return finding
-        target = _nearest_partial(q, finding.line, candidates, indexes)
+        target = _nearest_partial(q, finding.line, mode, indexes)
     if target is None:
         return None
     return _moved(finding, target, candidates)

@@ -139,6 +139,7 @@ class LineIndex:
     shown_sorted: tuple[int, ...]
     squashed: dict[int, str]
     by_squashed: dict[str, tuple[int, ...]]  # squashed text -> shown line numbers holding it, ascending
+    _joined: dict[str, tuple[str, list[int]]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, hunks: tuple[Hunk, ...]) -> LineIndex:
@@ -162,6 +163,18 @@ class LineIndex:
     def changed(self, mode: str) -> tuple[int, ...]:
         """The sorted lines a finding may sit on: added lines, or in diff_context mode every shown line."""
         return self.added_sorted if mode == "added" else self.shown_sorted
+
+    def joined(self, mode: str) -> tuple[str, list[int]]:
+        """The squashed texts of `changed(mode)` joined by newlines (no squashed text holds one), and where each
+        starts: a substring search over a window of lines is then one C-level `str.find`."""
+        if mode not in self._joined:
+            numbers = self.changed(mode)
+            starts, at = [], 0
+            for n in numbers:
+                starts.append(at)
+                at += len(self.squashed[n]) + 1
+            self._joined[mode] = ("\n".join(self.squashed[n] for n in numbers), starts)
+        return self._joined[mode]
 
     @staticmethod
     def any_between(lines: tuple[int, ...], first: int, last: int) -> bool:
