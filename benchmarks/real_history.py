@@ -196,15 +196,16 @@ def large_range(repo: Path, spec: str) -> int:
     finally:
         server.close()
     summary = report["summary"]
-    coverage = summary["coverage"]
+    coverage = summary.get("coverage") or {"added_lines": {"sent": "?", "in_reviewed_files": "?", "total": "?"}}
     print(f"range: {spec} in {repo} ({stat})")
     print(f"--dry-run wall time: {dry_wall:.2f} s ({planned:,} requests planned)")
     print(f"review wall time, instant model, every finding unanchorable: {wall:.2f} s "
           f"({summary['usage']['requests']:,} requests, {summary['dropped'].get('unanchored', 0):,} findings dropped "
           f"unanchored, {len(report['findings'])} shown)")
     print(f"ratio review / dry run: {wall / dry_wall:.2f} (target <= 2)")
-    print(f"coverage: {coverage['added_lines']['sent']:,} / {coverage['added_lines']['in_reviewed_files']:,} added lines "
-          f"of reviewed files sent ({coverage['added_lines']['total']:,} in the diff; "
+    lines = {k: f"{v:,}" if isinstance(v, int) else v for k, v in coverage["added_lines"].items()}
+    print(f"coverage: {lines['sent']} / {lines['in_reviewed_files']} added lines "
+          f"of reviewed files sent ({lines['total']} in the diff; "
           f"{len(summary['skipped']):,} files skipped with a reason)")
     return 0
 

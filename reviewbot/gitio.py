@@ -148,19 +148,44 @@ class Repository:
             return None
         return bytes(data).decode("utf-8", errors="replace")
 
-    def read_head(self, rev: str, path: str, max_bytes: int = 8192) -> str | None:
-        """The first bytes of a file at a revision ("" for the index), or None if absent. One `git cat-file --batch`
-        process (GitPython's, kept for the repository) serves every call, so asking for many files stays cheap."""
-        if "\n" in path or "\r" in path:  # the batch protocol reads one name per line
-            text = self.show_file(rev, path)
-            return None if text is None else text[:max_bytes]
-        try:
-            _, kind, _, stream = self._repo.git.stream_object_data(f"{rev}:{path}")
-        except (ValueError, OSError):
-            return None
-        data = stream.read(max_bytes)
-        stream.read()  # the rest must be consumed before the process answers the next question
-        return bytes(data).decode("utf-8", errors="replace") if kind == b"blob" else None
+    def read_heads(self, rev: str, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        """The first bytes of each file at a revision ("" for the index), for the files that exist there.
+
+        One `git cat-file --batch` run answers every path (a round trip per file costs far more on a busy
+        machine); a name with a line break, which the batch protocol cannot carry, is read on its own."""
+        import tempfile
+
+        heads: dict[str, str] = {}
+        batch = [p for p in paths if "\n" not in p and "\r" not in p]
+        for p in paths:
+            if p not in batch:
+                text = self.show_file(rev, p)
+                if text is not None:
+                    heads[p] = text[:max_bytes]
+        if not batch:
+            return heads
+        git = _git_module()
+        with tempfile.TemporaryFile() as names:
+            names.write("".join(f"{rev}:{p}\n" for p in batch).encode("utf-8", "surrogateescape"))
+            names.seek(0)
+            try:
+                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=names,
+                                             stdout_as_string=False, strip_newline_in_stdout=False)
+            except git.GitCommandError as exc:
+                raise GitError(_first_error_line(exc, ("cat-file", "--batch"))) from None
+        data = bytes(out)
+        at = 0
+        for p in batch:
+            eol = data.index(b"\n", at)
+            header = data[at:eol].split()
+            at = eol + 1
+            if len(header) != 3 or header[-1] == b"missing":  # "<name> missing"
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                heads[p] = data[at:at + min(size, max_bytes)].decode("utf-8", errors="replace")
+            at += size + 1  # the content, then a newline
+        return heads
 
     def list_files(self, rev: str | None = None) -> list[str]:
         """Files at a revision (ls-tree), or in the work tree: tracked plus untracked-but-not-ignored (ls-files)."""
@@ -183,8 +208,8 @@ class RevisionSource:
     def read_text(self, path: str) -> str | None:
         return self.repo.show_file(self.rev, path)
 
-    def read_head(self, path: str, max_bytes: int = 8192) -> str | None:
-        return self.repo.read_head(self.rev, path, max_bytes)
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        return self.repo.read_heads(self.rev, paths, max_bytes)
 
     def list_files(self) -> Iterable[str]:
         if self._files is None:
@@ -211,11 +236,12 @@ class IndexSource:
     def read_text(self, path: str) -> str | None:
         return self.repo.show_file("", path) if self._in_index(path) else self._worktree.read_text(path)
 
-    def read_head(self, path: str, max_bytes: int = 8192) -> str | None:
-        if self._in_index(path):
-            return self.repo.read_head("", path, max_bytes)
-        text = self._worktree.read_text(path)
-        return None if text is None else text[:max_bytes]
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        heads = self.repo.read_heads("", [p for p in paths if self._in_index(p)], max_bytes)
+        for p in paths:
+            if not self._in_index(p) and (text := self._worktree.read_text(p)) is not None:
+                heads[p] = text[:max_bytes]
+        return heads
 
     def list_files(self) -> Iterable[str]:
         return self._worktree.list_files()  # tracked (index) and untracked-but-not-ignored files

@@ -85,15 +85,16 @@ def _first_lines(f: FileDiff) -> str | None:
     return None
 
 
-def _head_lines(content: FileSource, path: str) -> str | None:
-    """The file's first lines on the reviewed side, for the generated/minified checks when no hunk shows them."""
+def _head_lines(content: FileSource, paths: Sequence[str]) -> dict[str, str]:
+    """Each file's first lines on the reviewed side, for the generated/minified checks when no hunk shows them."""
     from reviewbot.skip import FIRST_LINES
 
-    read_head = getattr(content, "read_head", None)
-    text = read_head(path) if read_head is not None else content.read_text(path)
-    if text is None:
-        return None
-    return "\n".join(text.splitlines()[:FIRST_LINES])
+    read_heads = getattr(content, "read_heads", None)
+    if read_heads is not None:
+        heads = read_heads(paths)
+    else:
+        heads = {p: t for p in paths if (t := content.read_text(p)) is not None}
+    return {p: "\n".join(text.splitlines()[:FIRST_LINES]) for p, text in heads.items()}
 
 
 def classify(diff: Diff, settings: Settings, content: FileSource | None = None) -> tuple[list[FileDiff], list[Skipped]]:
@@ -104,10 +105,10 @@ def classify(diff: Diff, settings: Settings, content: FileSource | None = None) 
     lines a change touches.
     """
     from reviewbot.secrets import is_sensitive_path
-    from reviewbot.skip import skip_reason
 
     keep: list[FileDiff] = []
     skipped: list[Skipped] = []
+    need_head: list[FileDiff] = []
     for f in diff.files:
         reason = None
         if f.status == "deleted":
@@ -125,28 +126,42 @@ def classify(diff: Diff, settings: Settings, content: FileSource | None = None) 
                                                                    else "no content change")
         else:
             first = _first_lines(f)
-
-            def why(first_lines: str | None, f: FileDiff = f) -> str | None:
-                return skip_reason(
-                    f.path,
-                    is_binary=False,
-                    size_bytes=_diff_size(f),
-                    first_lines=first_lines,
-                    include=settings.include,
-                    exclude=settings.exclude,
-                    max_file_bytes=settings.max_file_bytes,
-                )
-
-            reason = why(first)
+            reason = _skip_reason(f, settings, first)
             if reason is None and first is None and content is not None:
-                reason = why(_head_lines(content, f.path))
-        if reason:
-            skipped.append(Skipped(f.path, reason))
-        elif f.added_lines:
-            keep.append(f)
-        else:
-            skipped.append(Skipped(f.path, "only removed lines"))
+                need_head.append(f)
+                continue
+        _sort(f, reason, keep, skipped)
+    if need_head:
+        # Files whose hunks do not show line 1: their first lines come from the reviewed side, all in one read.
+        heads = _head_lines(content, [f.path for f in need_head])  # type: ignore[arg-type]
+        for f in need_head:
+            _sort(f, _skip_reason(f, settings, heads.get(f.path)), keep, skipped)
+        order = {id(f): i for i, f in enumerate(diff.files)}
+        keep.sort(key=lambda f: order[id(f)])
     return keep, skipped
+
+
+def _skip_reason(f: FileDiff, settings: Settings, first_lines: str | None) -> str | None:
+    from reviewbot.skip import skip_reason
+
+    return skip_reason(
+        f.path,
+        is_binary=False,
+        size_bytes=_diff_size(f),
+        first_lines=first_lines,
+        include=settings.include,
+        exclude=settings.exclude,
+        max_file_bytes=settings.max_file_bytes,
+    )
+
+
+def _sort(f: FileDiff, reason: str | None, keep: list[FileDiff], skipped: list[Skipped]) -> None:
+    if reason:
+        skipped.append(Skipped(f.path, reason))
+    elif f.added_lines:
+        keep.append(f)
+    else:
+        skipped.append(Skipped(f.path, "only removed lines"))
 
 
 def _secrets_in_paths(diff: Diff) -> list[Finding]:
