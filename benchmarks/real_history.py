@@ -60,8 +60,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def commits(repo: Path, count: int) -> list[str]:
-    out = subprocess.run(["git", "-C", str(repo), "rev-list", "--no-merges", f"--max-count={count + 50}", "HEAD"],
+def commits(repo: Path, count: int, rev: str = "HEAD") -> list[str]:
+    out = subprocess.run(["git", "-C", str(repo), "rev-list", "--no-merges", f"--max-count={count + 50}", rev, "--"],
                          capture_output=True, text=True, check=True).stdout.split()
     with_parent = []
     for sha in out:
@@ -90,7 +90,7 @@ def run_in_process(args: list[str]) -> tuple[int, str, str, float]:
     return code, out.getvalue(), err.getvalue(), time.perf_counter() - start
 
 
-def history(repo: Path, count: int) -> int:
+def history(repo: Path, count: int, rev: str = "HEAD") -> int:
     model = ImperfectModel()
     server = ModelServer(default=model)
     home = Path(tempfile.mkdtemp(prefix="real-history-home-"))
@@ -101,7 +101,7 @@ def history(repo: Path, count: int) -> int:
     checks = []
     failures = []
     try:
-        chosen = commits(repo, count)
+        chosen = commits(repo, count, rev)
         log(f"{repo}: {len(chosen)} commits")
         if chosen:  # warm-up: the first run imports everything (openai included); it is not timed
             run_in_process(review_args(f"{chosen[0]}^", chosen[0]))
@@ -129,7 +129,8 @@ def history(repo: Path, count: int) -> int:
     sent, total = sum(c.added_sent for c in checks), sum(c.added_total for c in checks)
     on_right, expected = sum(c.on_right_line for c in checks), sum(c.expected_kept for c in checks)
     kept = sum((c.kept_by_kind for c in checks), start=__import__("collections").Counter())
-    print(f"repository: {repo} (HEAD {subprocess.run(['git', '-C', str(repo), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip()[:12]})")
+    tip = subprocess.run(["git", "-C", str(repo), "rev-parse", rev], capture_output=True, text=True).stdout.strip()
+    print(f"repository: {repo} ({rev} = {tip[:12]})")
     print(f"commits reviewed: {len(checks)} (review errors: {len(failures)})")
     print(f"coverage held: {coverage_ok}/{len(checks)} commits; added lines sent {sent:,} / {total:,} "
           f"({100 * sent / max(total, 1):.2f}%), plus {sum(c.skipped_lines for c in checks):,} in skipped files")
@@ -214,12 +215,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo", type=Path, help="a local clone of a real repository")
     parser.add_argument("--commits", type=int, default=300, help="how many of the newest non-merge commits")
+    parser.add_argument("--rev", default="HEAD", help="walk back from this revision instead of HEAD")
     parser.add_argument("--range", help="time one large range A..B instead (dry run vs review)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     if args.range:
         return large_range(repo, args.range)
-    return history(repo, args.commits)
+    return history(repo, args.commits, args.rev)
 
 
 if __name__ == "__main__":
