@@ -79,3 +79,21 @@ def test_the_large_new_file_is_split_over_requests_and_sent_whole(history, model
     coverage = report["summary"]["coverage"]
     assert coverage["added_lines"]["sent"] == coverage["added_lines"]["in_reviewed_files"] >= 1478
     assert "src/flask/app.py" in report["summary"]["files_reviewed"]
+
+
+def test_a_line_too_long_for_any_request_is_reported_as_not_sent(repo, model_server, run_cli):
+    import json
+
+    long_line = "DATA = [" + ", ".join(str(n) for n in range(12_000)) + "]"
+    repo.write("pkg/table.py", "import os\n" + long_line + "\nprint(os.sep)\n")
+    repo.add("pkg/table.py")
+    result = run_cli("diff", "--staged", "--format", "json", "--max-request-tokens", "8000", "--fail-on", "never")
+    assert result.exit_code == 0, result.stderr
+    coverage = json.loads(result.stdout)["summary"]["coverage"]
+    assert coverage["complete"] is False
+    assert coverage["added_lines"] == {"total": 3, "in_reviewed_files": 3, "sent": 2}
+    assert coverage["not_sent"] == [{"path": "pkg/table.py",
+                                     "reason": "1 of 3 added lines not sent whole (a line longer than a request was cut)"}]
+    assert "1 of 3 added lines not sent (pkg/table.py: 1 of 3 added lines not sent whole" in result.stderr
+    sent = "".join(r["messages"][1]["content"] for r in model_server.requests)
+    assert "print(os.sep)" in sent and "DATA = [0, 1, 2" in sent and "11999]" not in sent
