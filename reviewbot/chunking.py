@@ -267,6 +267,7 @@ def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] 
     total = len(h.lines)
     where = f"{f.path}: hunk {_hunk_header(h)}"
     cut = _HunkSlicer(h)
+    trial = getattr(render, "uncached", render)  # sizing renders are thrown away: do not let a memo keep them
     # Reserve room for the longest note this can produce: every number in it at its largest.
     biggest = max(h.old_start + h.old_len, h.new_start + h.new_len, total)
     space = room - text_cost(_part_note(where, biggest, biggest, biggest, biggest, OVERLAP_LINES))
@@ -276,7 +277,7 @@ def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] 
 
     def fits(a: int, b: int, overlap: int) -> bool:
         lo, hi = shown(a, b, overlap)
-        return text_cost(render(replace(f, hunks=(cut.slice(lo, hi),)))) <= space
+        return text_cost(trial(replace(f, hunks=(cut.slice(lo, hi),)))) <= space
 
     # Lines cost about what their text costs plus a little for the number and marker; the guesses this gives are
     # checked with the real renderer, so they only decide how few renders each part takes.
@@ -286,7 +287,7 @@ def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] 
 
     def guess(a: int, overlap: int) -> int:
         lo, _ = shown(a, a, overlap)
-        budget = space - (text_cost(render(replace(f, hunks=(cut.slice(lo, lo + 1),)))) - (prefix[lo + 1] - prefix[lo]))
+        budget = space - (text_cost(trial(replace(f, hunks=(cut.slice(lo, lo + 1),)))) - (prefix[lo + 1] - prefix[lo]))
         return bisect.bisect_right(prefix, prefix[lo] + budget) - 1 - overlap - a
 
     parts: list[tuple[int, int, int] | Chunk] = []  # (first own line, end of own lines, overlap), or a cut line

@@ -129,17 +129,15 @@ def squash(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LineIndex:
-    """One file's new-side lines, indexed once: text by number, the changed and shown line sets (also sorted), and
-    for exact quote matches the line numbers of each whitespace-free text."""
+    """One file's new-side lines, indexed once: text by number, the changed and shown line sets (also sorted), and,
+    built on first use by anchoring only, the whitespace-free texts and the line numbers of each."""
 
     text: dict[int, str]
     added: frozenset[int]
     shown: frozenset[int]  # added and context lines
     added_sorted: tuple[int, ...]
     shown_sorted: tuple[int, ...]
-    squashed: dict[int, str]
-    by_squashed: dict[str, tuple[int, ...]]  # squashed text -> shown line numbers holding it, ascending
-    _joined: dict[str, tuple[str, list[int]]] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, hunks: tuple[Hunk, ...]) -> LineIndex:
@@ -148,17 +146,29 @@ class LineIndex:
         for h in hunks:
             for ln in h.lines:
                 if ln.new_no is not None:
-                    text.setdefault(ln.new_no, ln.text)
+                    text[ln.new_no] = ln.text
                     if ln.kind == "+":
                         added.append(ln.new_no)
-        squashed = {n: squash(t) for n, t in text.items()}
-        by: dict[str, list[int]] = {}
-        for n in sorted(squashed):
-            by.setdefault(squashed[n], []).append(n)
-        return cls(
-            text=text, added=frozenset(added), shown=frozenset(text), added_sorted=tuple(sorted(set(added))),
-            shown_sorted=tuple(sorted(text)), squashed=squashed, by_squashed={k: tuple(v) for k, v in by.items()},
-        )
+        added.sort()
+        return cls(text=text, added=frozenset(added), shown=frozenset(text), added_sorted=tuple(added),
+                   shown_sorted=tuple(sorted(text)))
+
+    @property
+    def squashed(self) -> dict[int, str]:
+        if "squashed" not in self._memo:
+            self._memo["squashed"] = {n: squash(t) for n, t in self.text.items()}
+        return self._memo["squashed"]
+
+    @property
+    def by_squashed(self) -> dict[str, tuple[int, ...]]:
+        """squashed text -> shown line numbers holding it, ascending."""
+        if "by_squashed" not in self._memo:
+            by: dict[str, list[int]] = {}
+            squashed = self.squashed
+            for n in self.shown_sorted:
+                by.setdefault(squashed[n], []).append(n)
+            self._memo["by_squashed"] = {k: tuple(v) for k, v in by.items()}
+        return self._memo["by_squashed"]
 
     def changed(self, mode: str) -> tuple[int, ...]:
         """The sorted lines a finding may sit on: added lines, or in diff_context mode every shown line."""
@@ -167,14 +177,16 @@ class LineIndex:
     def joined(self, mode: str) -> tuple[str, list[int]]:
         """The squashed texts of `changed(mode)` joined by newlines (no squashed text holds one), and where each
         starts: a substring search over a window of lines is then one C-level `str.find`."""
-        if mode not in self._joined:
+        key = ("joined", mode)
+        if key not in self._memo:
+            squashed = self.squashed
             numbers = self.changed(mode)
             starts, at = [], 0
             for n in numbers:
                 starts.append(at)
-                at += len(self.squashed[n]) + 1
-            self._joined[mode] = ("\n".join(self.squashed[n] for n in numbers), starts)
-        return self._joined[mode]
+                at += len(squashed[n]) + 1
+            self._memo[key] = ("\n".join(squashed[n] for n in numbers), starts)
+        return self._memo[key]
 
     @staticmethod
     def any_between(lines: tuple[int, ...], first: int, last: int) -> bool:
