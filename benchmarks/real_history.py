@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -153,18 +154,22 @@ def history(repo: Path, count: int, rev: str = "HEAD") -> int:
 
 
 class Unanchorable:
-    """An instant model whose every finding quotes text found nowhere: the worst case for anchoring."""
+    """An instant model whose every finding quotes text found nowhere: the worst case for anchoring. It cites lines
+    of each file's first hunk and reads nothing else of the prompt, so the harness itself costs little."""
+
+    _PARTS = re.compile(r"^## File: (.*?)(?: \(renamed from .*\)| \(new file\))?\n@@ -\S+ \+(\d+)(?:,(\d+))?", re.M)
 
     def __init__(self, per_file: int = 5) -> None:
         self.per_file = per_file
 
     def __call__(self, body: dict) -> dict:
+        user = body["messages"][-1]["content"]
         findings = []
-        for path, lines in diff_of_request(body).items():
-            added = [n for n, (kind, _) in sorted(lines.items()) if kind == "+"]
-            for i, n in enumerate(added[:: max(1, len(added) // self.per_file)][: self.per_file]):
-                findings.append({"path": path, "line": n, "end_line": None, "severity": "warning",
-                                 "category": "scripted", "message": "m", "suggestion": None,
+        for path, start, count in self._PARTS.findall(user):
+            first, size = int(start), int(count or 1)
+            for i in range(self.per_file):
+                findings.append({"path": path, "line": first + (i * size) // self.per_file, "end_line": None,
+                                 "severity": "warning", "category": "scripted", "message": "m", "suggestion": None,
                                  "quote": f"zq_quoted_text_found_nowhere_{i}()", "confidence": 0.9})
         return {"findings": findings, "summary": "scripted"}
 
@@ -176,34 +181,43 @@ def timed_subprocess(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[f
     return time.perf_counter() - start, done
 
 
-def large_range(repo: Path, spec: str) -> int:
+def large_range(repo: Path, spec: str, repeat: int = 1) -> int:
     base, head = spec.split("..", 1)
     stat = subprocess.run(["git", "-C", str(repo), "diff", "--shortstat", base, head], capture_output=True,
                           text=True, check=True).stdout.strip()
     server = ModelServer(default=Unanchorable())
     home = Path(tempfile.mkdtemp(prefix="real-history-home-"))
     env = environment(server, home)
+    dry_walls, walls = [], []
     try:
-        dry_wall, dry = timed_subprocess(["diff", spec, "--dry-run", "--no-cache"], repo, env)
-        if dry.returncode != 0:
-            print(f"--dry-run exited {dry.returncode}: {dry.stderr[-500:]}")
-            return 1
-        planned = dry.stdout.count("=== request ")
-        wall, run = timed_subprocess(review_args(base, head), repo, env)
-        if run.returncode != 0:
-            print(f"review exited {run.returncode}: {run.stderr[-500:]}")
-            return 1
-        report = parse_report(run.stdout)
+        for _ in range(repeat):  # alternated, so both see the same machine load
+            dry_wall, dry = timed_subprocess(["diff", spec, "--dry-run", "--no-cache"], repo, env)
+            if dry.returncode != 0:
+                print(f"--dry-run exited {dry.returncode}: {dry.stderr[-500:]}")
+                return 1
+            planned = dry.stdout.count("=== request ")
+            before = len(server.requests)
+            wall, run = timed_subprocess(review_args(base, head), repo, env)
+            if run.returncode != 0:
+                print(f"review exited {run.returncode}: {run.stderr[-500:]}")
+                return 1
+            dry_walls.append(dry_wall)
+            walls.append(wall)
+            report = parse_report(run.stdout)
+            sent = len(server.requests) - before
     finally:
         server.close()
     summary = report["summary"]
     coverage = summary.get("coverage") or {"added_lines": {"sent": "?", "in_reviewed_files": "?", "total": "?"}}
+    dry_median, median = statistics.median(dry_walls), statistics.median(walls)
     print(f"range: {spec} in {repo} ({stat})")
-    print(f"--dry-run wall time: {dry_wall:.2f} s ({planned:,} requests planned)")
-    print(f"review wall time, instant model, every finding unanchorable: {wall:.2f} s "
-          f"({summary['usage']['requests']:,} requests, {summary['dropped'].get('unanchored', 0):,} findings dropped "
-          f"unanchored, {len(report['findings'])} shown)")
-    print(f"ratio review / dry run: {wall / dry_wall:.2f} (target <= 2)")
+    print(f"--dry-run wall time: median {dry_median:.2f} s of {', '.join(f'{w:.2f}' for w in dry_walls)} "
+          f"({planned:,} requests planned)")
+    print(f"review wall time, instant model, every finding unanchorable: median {median:.2f} s of "
+          f"{', '.join(f'{w:.2f}' for w in walls)} ({sent:,} requests, "
+          f"{summary['dropped'].get('unanchored', 0):,} findings dropped unanchored, {len(report['findings'])} shown)")
+    print(f"ratio review / dry run (medians): {median / dry_median:.2f} (target <= 2); per pair: "
+          + ", ".join(f"{w / d:.2f}" for w, d in zip(walls, dry_walls)))
     lines = {k: f"{v:,}" if isinstance(v, int) else v for k, v in coverage["added_lines"].items()}
     print(f"coverage: {lines['sent']} / {lines['in_reviewed_files']} added lines "
           f"of reviewed files sent ({lines['total']} in the diff; "
@@ -217,10 +231,11 @@ def main() -> int:
     parser.add_argument("--commits", type=int, default=300, help="how many of the newest non-merge commits")
     parser.add_argument("--rev", default="HEAD", help="walk back from this revision instead of HEAD")
     parser.add_argument("--range", help="time one large range A..B instead (dry run vs review)")
+    parser.add_argument("--repeat", type=int, default=3, help="--range: dry run / review pairs to run (medians)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     if args.range:
-        return large_range(repo, args.range)
+        return large_range(repo, args.range, max(1, args.repeat))
     return history(repo, args.commits, args.rev)
 
 
