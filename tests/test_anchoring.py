@@ -161,3 +161,26 @@ def test_findings_on_a_file_named_with_a_line_break_are_reported_end_to_end(repo
     assert "odd\\nname.py" in model_server.requests[0]["messages"][1]["content"]
     assert [(f["path"], f["line"]) for f in report["findings"]] == [(name, 2)]
     assert report["summary"]["files_reviewed"] == [name] and report["summary"]["dropped"] == {}
+
+
+def test_a_quote_of_a_redacted_line_as_the_model_saw_it_is_kept_end_to_end(repo, model_server, run_cli):
+    import json
+
+    from tests.helpers.real_history import diff_of_request
+
+    token = "ghp_R8fK2mQ9xL4vT7wZ1pN6sJ3hB5cD0eA9gF2k"  # a GitHub token's shape, not a real one
+    repo.write("deploy.py", f"import requests\nTOKEN = '{token}'\nrequests.get(URL, headers={{'a': TOKEN}})\n")
+    repo.add("deploy.py")
+    seen = {}
+
+    def quote_line_two(body):
+        (lines,) = diff_of_request(body).values()
+        seen["text"] = lines[2][1]
+        return {"findings": [{"path": "deploy.py", "line": 3, "severity": "error", "category": "hardcoded-token",
+                              "message": "token in code", "quote": lines[2][1]}]}  # cited one line off
+
+    model_server.default = quote_line_two
+    report = json.loads(run_cli("diff", "--staged", "--format", "json").stdout)
+    assert token not in seen["text"] and "TOKEN = " in seen["text"]  # the model saw the placeholder
+    model = [(f["line"], f["reanchored_from"]) for f in report["findings"] if f["category"] == "hardcoded-token"]
+    assert model == [(2, 3)] and "unanchored" not in report["summary"]["dropped"]
