@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 
@@ -223,8 +223,7 @@ class Diff:
         object.__setattr__(self, "_by_path", None)
 
 
-_FILE_DIFF_STATE = ("path", "old_path", "status", "hunks", "is_binary", "old_mode", "new_mode", "is_symlink",
-                    "is_submodule", "similarity")
+_FILE_DIFF_STATE = tuple(f.name for f in fields(FileDiff) if f.init)  # every field but the index
 
 
 @dataclass(frozen=True, slots=True)
