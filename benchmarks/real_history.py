@@ -91,7 +91,7 @@ def run_in_process(args: list[str]) -> tuple[int, str, str, float]:
     return code, out.getvalue(), err.getvalue(), time.perf_counter() - start
 
 
-def history(repo: Path, count: int, rev: str = "HEAD") -> int:
+def history(repo: Path, count: int, rev: str = "HEAD", extra: tuple[str, ...] = ()) -> int:
     model = ImperfectModel()
     server = ModelServer(default=model)
     home = Path(tempfile.mkdtemp(prefix="real-history-home-"))
@@ -105,11 +105,11 @@ def history(repo: Path, count: int, rev: str = "HEAD") -> int:
         chosen = commits(repo, count, rev)
         log(f"{repo}: {len(chosen)} commits")
         if chosen:  # warm-up: the first run imports everything (openai included); it is not timed
-            run_in_process(review_args(f"{chosen[0]}^", chosen[0]))
+            run_in_process(review_args(f"{chosen[0]}^", chosen[0], *extra))
             del server.requests[:]
         for i, sha in enumerate(chosen, 1):
             before = len(server.requests)
-            code, stdout, stderr, wall = run_in_process(review_args(f"{sha}^", sha))
+            code, stdout, stderr, wall = run_in_process(review_args(f"{sha}^", sha, *extra))
             if code != 0:
                 failures.append(f"{sha[:12]}: exit {code}: {stderr.strip()[-300:]}")
                 continue
@@ -230,13 +230,15 @@ def main() -> int:
     parser.add_argument("repo", type=Path, help="a local clone of a real repository")
     parser.add_argument("--commits", type=int, default=300, help="how many of the newest non-merge commits")
     parser.add_argument("--rev", default="HEAD", help="walk back from this revision instead of HEAD")
+    parser.add_argument("--max-request-tokens", type=int, help="a smaller request budget (more hunks split)")
     parser.add_argument("--range", help="time one large range A..B instead (dry run vs review)")
     parser.add_argument("--repeat", type=int, default=3, help="--range: dry run / review pairs to run (medians)")
     args = parser.parse_args()
     repo = args.repo.resolve()
     if args.range:
         return large_range(repo, args.range, max(1, args.repeat))
-    return history(repo, args.commits, args.rev)
+    extra = ("--max-request-tokens", str(args.max_request_tokens)) if args.max_request_tokens else ()
+    return history(repo, args.commits, args.rev, extra)
 
 
 if __name__ == "__main__":
