@@ -28,11 +28,16 @@ neighbourhood in the tree.
 
 Files larger than the budget by themselves become one or more chunks of their own, packed hunk by hunk in order
 (any edit of such a file changes its line numbers below the edit anyway). A single hunk that does not fit alone
-is clipped to its first lines that fit, with a note in Chunk.notes that the prompt shows to the model.
+is split into consecutive parts, one request each, so every added line is sent: each part shows the lines it
+covers plus up to OVERLAP_LINES of the hunk's neighbouring lines on each side (repeated from the next or previous
+part) so that it reads in context, and a note in Chunk.notes tells the model which part of the hunk it sees.
+Parts whose own lines hold no added line are not sent (a long run of removals needs no review request). Only a
+single line longer than a whole request is cut, to its first characters, with a note saying so.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -43,6 +48,7 @@ from reviewbot.tokens import estimate_tokens
 
 SLACK_TOKENS = 8  # per rendered file or note: separators between them, and rounding in the estimate
 MIN_DIFF_TOKENS = 200  # less room than this for the diff itself is a configuration mistake, not a review
+OVERLAP_LINES = 3  # lines of the hunk shown before and after each part of a split hunk, for reading context
 
 Render = Callable[[FileDiff], str]
 
@@ -150,10 +156,10 @@ def _split_file(f: FileDiff, render: Render, room: int) -> list[Chunk] | None:
         cost = text_cost(render(replace(f, hunks=(hunk,))))
         if cost > room:
             flush()
-            clipped = _clip_hunk(f, hunk, render, room)
-            if clipped is None:
+            parts = _split_hunk(f, hunk, render, room)
+            if parts is None:
                 return None
-            pieces.append(clipped)
+            pieces.extend(parts)
             continue
         if group and group_cost + cost > room:
             flush()
@@ -167,10 +173,12 @@ def _hunk_header(h: Hunk) -> str:
     return f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@"
 
 
-def _with_lines(h: Hunk, lines: Sequence[Line]) -> Hunk:
+def _with_lines(h: Hunk, lines: Sequence[Line], old_start: int | None = None, new_start: int | None = None) -> Hunk:
     return replace(
         h,
         lines=tuple(lines),
+        old_start=h.old_start if old_start is None else old_start,
+        new_start=h.new_start if new_start is None else new_start,
         old_len=sum(1 for ln in lines if ln.kind != "+"),
         new_len=sum(1 for ln in lines if ln.kind != "-"),
     )
@@ -188,29 +196,150 @@ def _largest(lo: int, hi: int, fits: Callable[[int], bool]) -> int:
     return best
 
 
-def _clip_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> Chunk | None:
-    """One chunk holding the first lines of `h` that fit, and a note saying what was cut."""
+def _search_from(guess: int, most: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in [1, most] with fits(n) (monotone), or one within about 2% below it, searched outwards from
+    a guess: each probe costs about n, so a part of n lines costs a few renders of n lines whatever the hunk's
+    size. 0 when even 1 does not fit."""
+    if most < 1 or not fits(1):
+        return 0
+    good, bad = 1, most + 1  # fits(good) holds, fits(bad) does not (most + 1 stands for "beyond the hunk")
+    probe = min(max(guess, 1), most)
+    step = max(1, probe // 32)
+    if fits(probe):
+        good = probe
+        while good < most:
+            nxt = min(good + step, most)
+            if not fits(nxt):
+                bad = nxt
+                break
+            good, step = nxt, step * 2
+    else:
+        bad = probe
+        while bad - step > good:
+            nxt = bad - step
+            if fits(nxt):
+                good = nxt
+                break
+            bad, step = nxt, step * 2
+    tolerance = max(1, good // 50)
+    while bad - good > tolerance:
+        mid = (good + bad) // 2
+        if fits(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+class _HunkSlicer:
+    """Sub-hunks of one hunk with correct headers: where each slice starts on the old and the new side."""
+
+    def __init__(self, h: Hunk) -> None:
+        self.hunk = h
+        self.old_at: list[int] = []  # old-side line number of lines[i], or where it would go
+        self.new_at: list[int] = []
+        self.added_before = [0]  # how many added lines precede lines[i]
+        old, new = h.old_start if h.old_len else h.old_start + 1, h.new_start if h.new_len else h.new_start + 1
+        for ln in h.lines:
+            self.old_at.append(ln.old_no if ln.old_no is not None else old)
+            self.new_at.append(ln.new_no if ln.new_no is not None else new)
+            if ln.old_no is not None:
+                old = ln.old_no + 1
+            if ln.new_no is not None:
+                new = ln.new_no + 1
+            self.added_before.append(self.added_before[-1] + (ln.kind == "+"))
+
+    def added(self, a: int, b: int) -> int:
+        return self.added_before[b] - self.added_before[a]
+
+    def slice(self, a: int, b: int) -> Hunk:
+        lines = self.hunk.lines[a:b]
+        old_len = sum(1 for ln in lines if ln.kind != "+")
+        new_len = sum(1 for ln in lines if ln.kind != "-")
+        # git's convention: an empty side names the line before it
+        old_start = self.old_at[a] if old_len else self.old_at[a] - 1
+        new_start = self.new_at[a] if new_len else self.new_at[a] - 1
+        return _with_lines(self.hunk, lines, old_start=old_start, new_start=new_start)
+
+
+def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] | None:
+    """A hunk too big for one request as consecutive parts, one chunk each (see the module docstring)."""
     total = len(h.lines)
     where = f"{f.path}: hunk {_hunk_header(h)}"
-    line_chars = len(h.lines[0].text)
+    cut = _HunkSlicer(h)
+    trial = getattr(render, "uncached", render)  # sizing renders are thrown away: do not let a memo keep them
     # Reserve room for the longest note this can produce: every number in it at its largest.
-    longest_note = _truncated_note(where, total, total, line_chars, line_chars)
-    space = room - text_cost(longest_note)
+    biggest = max(h.old_start + h.old_len, h.new_start + h.new_len, total)
+    space = room - text_cost(_part_note(where, biggest, biggest, biggest, biggest, OVERLAP_LINES))
 
-    def piece(lines: Sequence[Line]) -> FileDiff:
-        return replace(f, hunks=(_with_lines(h, lines),))
+    def shown(a: int, b: int, overlap: int) -> tuple[int, int]:
+        return max(0, a - overlap), min(total, b + overlap)
 
-    keep = _largest(1, total - 1, lambda n: text_cost(render(piece(h.lines[:n]))) <= space)
-    if keep >= 1:
-        note = f"{where} clipped to {keep} of {total} lines to fit the token budget"
-        return Chunk(files=(piece(h.lines[:keep]),), notes=(note,))
-    # Not even the first line fits (a minified or generated line): show its beginning.
-    first = h.lines[0]
-    chars = _largest(1, len(first.text), lambda n: text_cost(render(piece([replace(first, text=first.text[:n])]))) <= space)
+    def fits(a: int, b: int, overlap: int) -> bool:
+        lo, hi = shown(a, b, overlap)
+        return text_cost(trial(replace(f, hunks=(cut.slice(lo, hi),)))) <= space
+
+    # Lines cost about what their text costs plus a little for the number and marker; the guesses this gives are
+    # checked with the real renderer, so they only decide how few renders each part takes.
+    prefix = [0]
+    for ln in h.lines:
+        prefix.append(prefix[-1] + estimate_tokens(ln.text) + 3)
+
+    def guess(a: int, overlap: int) -> int:
+        lo, _ = shown(a, a, overlap)
+        budget = space - (text_cost(trial(replace(f, hunks=(cut.slice(lo, lo + 1),)))) - (prefix[lo + 1] - prefix[lo]))
+        return bisect.bisect_right(prefix, prefix[lo] + budget) - 1 - overlap - a
+
+    parts: list[tuple[int, int, int] | Chunk] = []  # (first own line, end of own lines, overlap), or a cut line
+    a = 0
+    while a < total:
+        overlap = OVERLAP_LINES if fits(a, a + 1, OVERLAP_LINES) else 0
+        n = _search_from(guess(a, overlap), total - a, lambda k: fits(a, a + k, overlap))
+        if n < 1:
+            # Not even one line fits: that line is cut to its beginning (the only text ever left out).
+            piece = _cut_line(f, cut.slice(a, a + 1), render, room, where, total)
+            if piece is None:
+                return None
+            if cut.added(a, a + 1):
+                parts.append(piece)
+            a += 1
+            continue
+        if cut.added(a, a + n):
+            parts.append((a, a + n, overlap))
+        a += n
+    chunks: list[Chunk] = []
+    for number, part in enumerate(parts, 1):
+        if isinstance(part, Chunk):
+            chunks.append(part)
+            continue
+        a, b, overlap = part
+        lo, hi = shown(a, b, overlap)
+        own = cut.slice(a, b)
+        last = own.new_start + max(own.new_len, 1) - 1
+        note = _part_note(where, number, len(parts), own.new_start, last, overlap)
+        chunks.append(Chunk(files=(replace(f, hunks=(cut.slice(lo, hi),)),), notes=(note,)))
+    return chunks
+
+
+def _part_note(where: str, number: int, count: int, first: int, last: int, overlap: int) -> str:
+    around = f"; up to {overlap} lines before and after them repeat the neighbouring parts" if overlap else ""
+    return (f"{where} is split over {count} requests to fit the token budget: this is part {number} of {count}, "
+            f"new lines {first}-{last}{around}")
+
+
+def _cut_line(f: FileDiff, one: Hunk, render: Render, room: int, where: str, total: int) -> Chunk | None:
+    """One line longer than a whole request, cut to the characters that fit, with a note saying so."""
+    first = one.lines[0]
+    line_chars = len(first.text)
+    space = room - text_cost(_truncated_note(where, 1, total, line_chars, line_chars))
+
+    def piece(chars: int) -> FileDiff:
+        return replace(f, hunks=(replace(one, lines=(replace(first, text=first.text[:chars]),)),))
+
+    chars = _largest(1, line_chars, lambda n: text_cost(render(piece(n))) <= space)
     if chars < 1:
         return None
-    note = _truncated_note(where, 1, total, chars, line_chars)
-    return Chunk(files=(piece([replace(first, text=first.text[:chars])]),), notes=(note,))
+    return Chunk(files=(piece(chars),), notes=(_truncated_note(where, 1, total, chars, line_chars),))
 
 
 def _truncated_note(where: str, kept: int, total: int, chars: int, line_chars: int) -> str:

@@ -228,7 +228,10 @@ def diff(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
     spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
     if len(spec.revisions) > 2:
         raise ReviewbotError("give at most two revisions (or one A..B / A...B range)")
-    return run_and_report(kw, spec, command_defaults={"on_error": "fail"})
+    from reviewbot.gitio import reviewed_side
+
+    # Rules come from the side under review: B of A..B, the index for --staged, else the work tree.
+    return run_and_report(kw, spec, command_defaults={"on_error": "fail"}, rules_revision=reviewed_side(spec))
 
 
 def _split_revisions(repo, args: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -222,6 +222,45 @@ class Repository:
             return None
         return bytes(data).decode("utf-8", errors="replace")
 
+    def read_heads(self, rev: str, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        """The first bytes of each file at a revision ("" for the index), for the files that exist there.
+
+        One `git cat-file --batch` run answers every path (a round trip per file costs far more on a busy
+        machine); a name with a line break, which the batch protocol cannot carry, is read on its own."""
+        import tempfile
+
+        heads: dict[str, str] = {}
+        batch = [p for p in paths if "\n" not in p and "\r" not in p]
+        for p in paths:
+            if p not in batch:
+                text = self.show_file(rev, p)
+                if text is not None:
+                    heads[p] = text[:max_bytes]
+        if not batch:
+            return heads
+        git = _git_module()
+        with tempfile.TemporaryFile() as names:
+            names.write("".join(f"{rev}:{p}\n" for p in batch).encode("utf-8", "surrogateescape"))
+            names.seek(0)
+            try:
+                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=names,
+                                             stdout_as_string=False, strip_newline_in_stdout=False)
+            except git.GitCommandError as exc:
+                raise GitError(_first_error_line(exc, ("cat-file", "--batch"))) from None
+        data = bytes(out)
+        at = 0
+        for p in batch:
+            eol = data.index(b"\n", at)
+            header = data[at:eol].split()
+            at = eol + 1
+            if len(header) != 3 or header[-1] == b"missing":  # "<name> missing"
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                heads[p] = data[at:at + min(size, max_bytes)].decode("utf-8", errors="replace")
+            at += size + 1  # the content, then a newline
+        return heads
+
     def list_files(self, rev: str | None = None) -> list[str]:
         """Files at a revision (ls-tree), or in the work tree: tracked plus untracked-but-not-ignored (ls-files)."""
         if rev is None:
@@ -278,10 +317,107 @@ class RevisionSource:
             self._modes = modes
         return self._modes
 
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        return self.repo.read_heads(self.rev, paths, max_bytes)
+
     def list_files(self) -> Iterable[str]:
         if self._files is None:
             self._files = list(self._entry_modes())
         return self._files
+
+
+class IndexSource:
+    """A FileSource over the index (what is staged), for a `--staged` review: rules and file contents come from the
+    side under review. A file the index does not hold at all (untracked, never added) is read from the work tree,
+    as before: it belongs to neither side, and a rule file that was simply never staged still applies."""
+
+    def __init__(self, repo: Repository, on_refusal=None) -> None:
+        self.repo = repo
+        self.label = "index"
+        self._modes: dict[str, str] | None = None
+        self.on_refusal = on_refusal
+        self.refused: set[str] = set()
+        self._worktree = worktree_source(repo, on_refusal=on_refusal)
+
+    def _staged_modes(self) -> dict[str, str]:
+        if self._modes is None:
+            modes: dict[str, str] = {}
+            for entry in str(self.repo.run("ls-files", "-z", "--stage")).split("\0"):
+                meta, tab, name = entry.partition("\t")
+                if tab:
+                    modes[name] = meta.split(" ", 1)[0]
+            self._modes = modes
+        return self._modes
+
+    def _in_index(self, path: str) -> bool:
+        return path in self._staged_modes()
+
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
+        from reviewbot.sources import RepoFileRefused, refuse, relative_repo_path, shown
+
+        what = what or "file"
+        try:
+            rel = relative_repo_path(path, what)
+            mode = self._staged_modes().get(rel)
+            if mode is None:
+                return self._worktree.read_text(rel, what=what)
+            if mode not in ("100644", "100755"):
+                kind = "a symbolic link" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} in the index; refused: a link's "
+                                      f"target is never read")
+            from reviewbot.secrets import sensitive_reason
+
+            reason = sensitive_reason(rel)
+            if reason:
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {reason}; refused: it is never read or sent")
+        except RepoFileRefused as err:
+            refuse(self, err, path)
+            return None
+        return self.repo.show_file("", rel)
+
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        heads = self.repo.read_heads("", [p for p in paths if self._in_index(p)], max_bytes)
+        for p in paths:
+            if not self._in_index(p) and (text := self._worktree.read_text(p)) is not None:
+                heads[p] = text[:max_bytes]
+        return heads
+
+    def list_files(self) -> Iterable[str]:
+        return self._worktree.list_files()  # tracked (index) and untracked-but-not-ignored files
+
+
+INDEX = ":"  # as a rules side: the index
+
+
+def reviewed_side(spec: DiffSpec) -> str | None:
+    """Where the new side of `spec` lives, so rules (config, agents, standards) and file contents are read from the
+    side under review: a revision, INDEX for staged changes, or None for the work tree.
+
+    `A..B`, `A...B` and `A B` review B (HEAD when B is left out); `--staged` reviews the index; no revision or one
+    revision compares against the work tree.
+    """
+    revisions = spec.revisions
+    if len(revisions) == 1 and ".." in revisions[0]:
+        right = revisions[0].split("...", 1)[1] if "..." in revisions[0] else revisions[0].split("..", 1)[1]
+        return right or "HEAD"
+    if len(revisions) == 2:
+        return revisions[1]
+    return INDEX if spec.staged else None
+
+
+def content_source(repo: Repository, spec: DiffSpec):
+    """A FileSource over the side of `spec` under review (see reviewed_side)."""
+    side = reviewed_side(spec)
+    # A changed file that may not be read (a link out, a FIFO) is simply not read here: the diff itself shows what
+    # changed, and the rules' own refusals are reported by the rules source.
+    ignore = lambda err: None  # noqa: E731
+    if side == INDEX:
+        return IndexSource(repo, on_refusal=ignore)
+    if side:
+        source = RevisionSource(repo, side)
+        source.on_refusal = ignore
+        return source
+    return worktree_source(repo, on_refusal=ignore)
 
 
 def worktree_source(repo: Repository, on_refusal=None):

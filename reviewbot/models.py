@@ -6,8 +6,9 @@ boundary modules (diffparse, llm, gitio) and never travel further.
 
 from __future__ import annotations
 
+import bisect
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 
@@ -90,20 +91,112 @@ class FileDiff:
     def has_text_changes(self) -> bool:
         return bool(self.hunks) and not self.is_binary
 
+    # Built on first use and kept with the file: every per-finding question (a line's text, is it changed, the
+    # nearest changed line holding a quote) is then a lookup, so a review's local work stays linear in the diff.
+    _index: LineIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None:
+            object.__setattr__(self, "_index", LineIndex.build(self.hunks))
+        return self._index  # type: ignore[return-value]
+
     @property
     def added_lines(self) -> frozenset[int]:
-        return frozenset(n for h in self.hunks for n in h.added_lines)
+        return self.index.added
 
     @property
     def diff_lines(self) -> frozenset[int]:
-        return frozenset(n for h in self.hunks for n in h.new_lines)
+        return self.index.shown
 
     def new_line_text(self, number: int) -> str | None:
-        for hunk in self.hunks:
-            for ln in hunk.lines:
-                if ln.new_no == number:
-                    return ln.text
-        return None
+        return self.index.text.get(number)
+
+    def __getstate__(self):
+        # The index is rebuilt on demand; a pickled FileDiff (the plan cache) does not carry it.
+        return [getattr(self, f) for f in _FILE_DIFF_STATE]
+
+    def __setstate__(self, state) -> None:
+        for name, value in zip(_FILE_DIFF_STATE, state):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_index", None)
+
+
+def squash(text: str) -> str:
+    """Text without any whitespace: how quotes and lines are compared (models re-indent what they quote)."""
+    return "".join(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class LineIndex:
+    """One file's new-side lines, indexed once: text by number, the changed and shown line sets (also sorted), and,
+    built on first use by anchoring only, the whitespace-free texts and the line numbers of each."""
+
+    text: dict[int, str]
+    added: frozenset[int]
+    shown: frozenset[int]  # added and context lines
+    added_sorted: tuple[int, ...]
+    shown_sorted: tuple[int, ...]
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, hunks: tuple[Hunk, ...]) -> LineIndex:
+        text: dict[int, str] = {}
+        added: list[int] = []
+        for h in hunks:
+            for ln in h.lines:
+                if ln.new_no is not None:
+                    text[ln.new_no] = ln.text
+                    if ln.kind == "+":
+                        added.append(ln.new_no)
+        added.sort()
+        return cls(text=text, added=frozenset(added), shown=frozenset(text), added_sorted=tuple(added),
+                   shown_sorted=tuple(sorted(text)))
+
+    @property
+    def squashed(self) -> dict[int, str]:
+        if "squashed" not in self._memo:
+            self._memo["squashed"] = {n: squash(t) for n, t in self.text.items()}
+        return self._memo["squashed"]
+
+    @property
+    def by_squashed(self) -> dict[str, tuple[int, ...]]:
+        """squashed text -> shown line numbers holding it, ascending."""
+        if "by_squashed" not in self._memo:
+            by: dict[str, list[int]] = {}
+            squashed = self.squashed
+            for n in self.shown_sorted:
+                by.setdefault(squashed[n], []).append(n)
+            self._memo["by_squashed"] = {k: tuple(v) for k, v in by.items()}
+        return self._memo["by_squashed"]
+
+    def changed(self, mode: str) -> tuple[int, ...]:
+        """The sorted lines a finding may sit on: added lines, or in diff_context mode every shown line."""
+        return self.added_sorted if mode == "added" else self.shown_sorted
+
+    def joined(self, mode: str) -> tuple[str, list[int]]:
+        """The squashed texts of `changed(mode)` joined by newlines (no squashed text holds one), and where each
+        starts: a substring search over a window of lines is then one C-level `str.find`."""
+        key = ("joined", mode)
+        if key not in self._memo:
+            squashed = self.squashed
+            numbers = self.changed(mode)
+            starts, at = [], 0
+            for n in numbers:
+                starts.append(at)
+                at += len(squashed[n]) + 1
+            self._memo[key] = ("\n".join(squashed[n] for n in numbers), starts)
+        return self._memo[key]
+
+    @staticmethod
+    def any_between(lines: tuple[int, ...], first: int, last: int) -> bool:
+        at = bisect.bisect_left(lines, first)
+        return at < len(lines) and lines[at] <= last
+
+    @staticmethod
+    def last_between(lines: tuple[int, ...], first: int, last: int) -> int | None:
+        at = bisect.bisect_right(lines, last)
+        return lines[at - 1] if at and lines[at - 1] >= first else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +204,48 @@ class Diff:
     files: tuple[FileDiff, ...]
     description: str = ""  # what was compared, e.g. "staged changes" or "main...HEAD"
 
+    _by_path: dict[str, FileDiff] | None = field(default=None, init=False, repr=False, compare=False)
+
     def file(self, path: str) -> FileDiff | None:
-        for f in self.files:
-            if f.path == path:
-                return f
-        return None
+        if self._by_path is None:
+            by_path: dict[str, FileDiff] = {}
+            for f in self.files:
+                by_path.setdefault(f.path, f)  # the first wins, as the scan this replaces did
+            object.__setattr__(self, "_by_path", by_path)
+        return self._by_path.get(path)  # type: ignore[union-attr]
+
+    def __getstate__(self):
+        return [self.files, self.description]
+
+    def __setstate__(self, state) -> None:
+        object.__setattr__(self, "files", state[0])
+        object.__setattr__(self, "description", state[1])
+        object.__setattr__(self, "_by_path", None)
+
+
+_FILE_DIFF_STATE = tuple(f.name for f in fields(FileDiff) if f.init)  # every field but the index
 
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
     path: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of the diff reached the model: changed files, and added lines sent whole in some request."""
+
+    files_changed: int
+    files_sent: int  # files with at least one line in a request
+    added_total: int  # added lines of every changed file, skipped ones included
+    added_reviewable: int  # of those, in files chosen for review (skipped files are listed with their reasons)
+    added_sent: int  # of those, sent whole in some request (for the agent that saw least)
+    not_sent: tuple[Skipped, ...] = ()  # reviewed files with added lines that were not sent whole, and why
+
+    @property
+    def complete(self) -> bool:
+        return self.added_sent >= self.added_reviewable
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +313,7 @@ class ReviewResult:
     chunks: int = 0
     summaries: tuple[str, ...] = ()  # the model's own one-line summaries, if any
     notes: tuple[str, ...] = ()  # warnings about the run for the user, e.g. a verification request that failed
+    coverage: Coverage | None = None  # what reached the model (None when no plan was made)
 
     def dropped_count(self, reason: str) -> int:
         return sum(n for r, n in self.dropped if r == reason)

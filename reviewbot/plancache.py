@@ -4,7 +4,8 @@
 the standards files it reads, and the code that computes it. The key covers each of them:
 
 - the diff: the sha256 of the diff text it was parsed from (`diffparse.ParsedFiles.source_digest`); a Diff built
-  any other way has no digest and is planned as usual;
+  any other way has no digest and is planned as usual. The first lines of files read from the reviewed side for
+  the generated-file check are covered too: the diff's `index` lines name the new side's blobs;
 - every setting (all of `Settings.values`, not only those the plan reads today);
 - each agent's name, persona and model, in order;
 - the path and text of every standards file the source holds (`standards.standards_sources`, a superset of the
@@ -54,7 +55,7 @@ _PLAN_CLASSES = frozenset({
     ("reviewbot.review", "Plan"), ("reviewbot.review", "PlannedRequest"),
     ("reviewbot.models", "Chunk"), ("reviewbot.models", "FileDiff"), ("reviewbot.models", "Hunk"),
     ("reviewbot.models", "Line"), ("reviewbot.models", "Skipped"), ("reviewbot.models", "Finding"),
-    ("reviewbot.models", "Severity"),
+    ("reviewbot.models", "Severity"), ("reviewbot.models", "Coverage"),
 })
 _PACKAGE_DIR = Path(__file__).resolve().parent
 

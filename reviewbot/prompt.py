@@ -161,6 +161,7 @@ def remembering_renderer() -> Callable[[FileDiff], str]:
             hit = memo[id(f)] = (f, render_file(f))
         return hit[1]
 
+    render.uncached = render_file  # type: ignore[attr-defined]  # for trial renders that are thrown away (chunking)
     return render
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from reviewbot import findings as findings_mod
 from reviewbot.answer import parse_answer
 from reviewbot.errors import ModelError, OutputParseError
-from reviewbot.models import Chunk, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
+from reviewbot.models import Chunk, Coverage, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
 from reviewbot.prompt import (
     PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, remembering_renderer, retry_message,
 )
@@ -59,6 +59,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()
     path_aliases: tuple[tuple[str, str], ...] = ()  # (redacted name sent to the model, real path)
+    coverage: Coverage | None = None
 
 
 @dataclass
@@ -77,18 +78,37 @@ def _diff_size(f: FileDiff) -> int:
 
 
 def _first_lines(f: FileDiff) -> str | None:
+    from reviewbot.skip import FIRST_LINES
+
     if f.hunks and f.hunks[0].new_start <= 1:
-        return "\n".join(ln.text for ln in f.hunks[0].lines[:10] if ln.kind != "-")
+        return "\n".join([ln.text for ln in f.hunks[0].lines if ln.kind != "-"][:FIRST_LINES])
     return None
 
 
-def classify(diff: Diff, settings: Settings) -> tuple[list[FileDiff], list[Skipped]]:
-    """Split the diff into files to send and files skipped, each with its reason (never dropped silently)."""
+def _head_lines(content: FileSource, paths: Sequence[str]) -> dict[str, str]:
+    """Each file's first lines on the reviewed side, for the generated/minified checks when no hunk shows them."""
+    from reviewbot.skip import FIRST_LINES
+
+    read_heads = getattr(content, "read_heads", None)
+    if read_heads is not None:
+        heads = read_heads(paths)
+    else:
+        heads = {p: t for p in paths if (t := content.read_text(p)) is not None}
+    return {p: "\n".join(text.splitlines()[:FIRST_LINES]) for p, text in heads.items()}
+
+
+def classify(diff: Diff, settings: Settings, content: FileSource | None = None) -> tuple[list[FileDiff], list[Skipped]]:
+    """Split the diff into files to send and files skipped, each with its reason (never dropped silently).
+
+    `content` is the reviewed side of the diff (a revision, the index or the work tree): when a file's first hunk
+    does not start at line 1, its first lines are read from there, so a generated file's marker is seen whichever
+    lines a change touches.
+    """
     from reviewbot.secrets import is_sensitive_path
-    from reviewbot.skip import skip_reason
 
     keep: list[FileDiff] = []
     skipped: list[Skipped] = []
+    need_head: list[FileDiff] = []
     for f in diff.files:
         reason = None
         if f.status == "deleted":
@@ -105,22 +125,43 @@ def classify(diff: Diff, settings: Settings) -> tuple[list[FileDiff], list[Skipp
             reason = "mode change only" if f.mode_changed else ("renamed, content unchanged" if f.status == "renamed"
                                                                    else "no content change")
         else:
-            reason = skip_reason(
-                f.path,
-                is_binary=False,
-                size_bytes=_diff_size(f),
-                first_lines=_first_lines(f),
-                include=settings.include,
-                exclude=settings.exclude,
-                max_file_bytes=settings.max_file_bytes,
-            )
-        if reason:
-            skipped.append(Skipped(f.path, reason))
-        elif f.added_lines:
-            keep.append(f)
-        else:
-            skipped.append(Skipped(f.path, "only removed lines"))
+            first = _first_lines(f)
+            reason = _skip_reason(f, settings, first)
+            if reason is None and first is None and content is not None:
+                need_head.append(f)
+                continue
+        _sort(f, reason, keep, skipped)
+    if need_head:
+        # Files whose hunks do not show line 1: their first lines come from the reviewed side, all in one read.
+        heads = _head_lines(content, [f.path for f in need_head])  # type: ignore[arg-type]
+        for f in need_head:
+            _sort(f, _skip_reason(f, settings, heads.get(f.path)), keep, skipped)
+        order = {id(f): i for i, f in enumerate(diff.files)}
+        keep.sort(key=lambda f: order[id(f)])
     return keep, skipped
+
+
+def _skip_reason(f: FileDiff, settings: Settings, first_lines: str | None) -> str | None:
+    from reviewbot.skip import skip_reason
+
+    return skip_reason(
+        f.path,
+        is_binary=False,
+        size_bytes=_diff_size(f),
+        first_lines=first_lines,
+        include=settings.include,
+        exclude=settings.exclude,
+        max_file_bytes=settings.max_file_bytes,
+    )
+
+
+def _sort(f: FileDiff, reason: str | None, keep: list[FileDiff], skipped: list[Skipped]) -> None:
+    if reason:
+        skipped.append(Skipped(f.path, reason))
+    elif f.added_lines:
+        keep.append(f)
+    else:
+        skipped.append(Skipped(f.path, "only removed lines"))
 
 
 def _secrets_in_paths(diff: Diff) -> list[Finding]:
@@ -175,6 +216,7 @@ def plan(
     agents: Sequence[Agent],
     source: FileSource,
     model_for: Callable[[Agent], str],
+    content: FileSource | None = None,
 ) -> Plan:
     """Every request the review needs, with the skipped files, local findings and notes; sends nothing.
 
@@ -182,18 +224,18 @@ def plan(
     back instead of scanning, chunking and rendering again (reviewbot/plancache.py); the answer is the same.
     """
     if not settings.cache:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
     from reviewbot import plancache
     from reviewbot.cache import ResultCache
 
     key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
     if key is None:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
     with ResultCache() as cache:
         stored = plancache.load(cache, key, diff)
         if stored is not None:
             return stored
-        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
         plancache.store(cache, key, fresh)
         return fresh
 
@@ -205,13 +247,14 @@ def _make_plan(
     agents: Sequence[Agent],
     source: FileSource,
     model_for: Callable[[Agent], str],
+    content: FileSource | None = None,
 ) -> Plan:
     from reviewbot.chunking import make_chunks
     from reviewbot.secrets import redact, secret_findings
     from reviewbot.standards import discover_standards, render_standards, standards_for_file
     from reviewbot.tokens import estimate_tokens
 
-    reviewable, skipped = classify(diff, settings)
+    reviewable, skipped = classify(diff, settings, content)
     local = tuple(secret_findings(diff)) + tuple(_secrets_in_paths(diff)) if settings.secret_scan else ()
     files, redactions = _redact_files(reviewable)
     files, path_aliases = _redact_paths(files)
@@ -236,6 +279,7 @@ def _make_plan(
         return rendered_standards[which]
 
     render = remembering_renderer()
+    sent_by_agent: list[dict[str, set[int]]] = []
     all_standards = standards_for([f.path for f in files])
     # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
     # instructions and agent personas (a repository's own files, which may hold tokens too).
@@ -257,6 +301,7 @@ def _make_plan(
         for s in too_big:
             if s not in skipped:
                 skipped.append(s)
+        sent_by_agent.append(_lines_sent(chunks, files))
         model = model_for(agent)
         for chunk in chunks:
             chunk_parts = replace(
@@ -280,6 +325,48 @@ def _make_plan(
         notes=tuple(notes),
         agents=tuple(a.name for a in agents),
         path_aliases=tuple(sorted(path_aliases.items())),
+        coverage=_coverage(diff, files, sent_by_agent, skipped),
+    )
+
+
+def _lines_sent(chunks: Sequence[Chunk], files: Sequence[FileDiff]) -> dict[str, set[int]]:
+    """path -> the added lines some chunk shows whole (a line cut to fit the budget is not counted as sent)."""
+    by_path = {f.path: f for f in files}
+    sent: dict[str, set[int]] = {}
+    for chunk in chunks:
+        for piece in chunk.files:
+            whole = by_path[piece.path].index.text
+            got = sent.setdefault(piece.path, set())
+            for hunk in piece.hunks:
+                got.update(ln.new_no for ln in hunk.lines if ln.kind == "+" and whole.get(ln.new_no) == ln.text)
+    return sent
+
+
+def _coverage(diff: Diff, files: Sequence[FileDiff], sent_by_agent: Sequence[dict[str, set[int]]],
+              skipped: Sequence[Skipped]) -> Coverage:
+    too_big = {s.path: s.reason for s in skipped}
+    reviewable = sum(len(f.added_lines) for f in files)
+    not_sent: dict[str, tuple[int, int]] = {}  # path -> (lines not sent, of how many), for the agent that saw least
+    sent_total = reviewable
+    for sent in sent_by_agent or ({},):
+        total = 0
+        for f in files:
+            got = len(sent.get(f.path, ()))
+            total += got
+            missing = len(f.added_lines) - got
+            if missing and f.path not in too_big and missing > not_sent.get(f.path, (0, 0))[0]:
+                not_sent[f.path] = (missing, len(f.added_lines))
+        sent_total = min(sent_total, total)
+    return Coverage(
+        files_changed=len(diff.files),
+        files_sent=sum(1 for f in files if any(s.get(f.path) for s in sent_by_agent)),
+        added_total=sum(len(f.added_lines) for f in diff.files if f.status != "deleted"),
+        added_reviewable=reviewable,
+        added_sent=sent_total,
+        not_sent=tuple(
+            Skipped(path, f"{missing:,} of {of:,} added lines not sent whole (a line longer than a request was cut)")
+            for path, (missing, of) in sorted(not_sent.items())
+        ),
     )
 
 
@@ -405,6 +492,8 @@ def execute(
 ) -> ReviewResult:
     requests = the_plan.requests
     aliases = dict(the_plan.path_aliases)
+    # The files as the model saw them (redacted), under their real paths: a quote of a redacted line matches.
+    sent = {aliases.get(f.path, f.path): f for f in the_plan.reviewable}
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
     endpoint = model_endpoint(settings)
     models: dict[str, ChatModel] = {}
@@ -448,7 +537,7 @@ def execute(
             summaries.append(out.summary)
         # Anchor and filter each answer before voting, so samples are compared on corrected lines.
         answered = [replace(f, path=aliases[f.path]) if f.path in aliases else f for f in out.findings]
-        filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode)
+        filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode, sent=sent)
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
         chunk_drops.setdefault((req.agent, cid), []).append(filtered.dropped + Counter(invalid=out.invalid))
@@ -480,7 +569,8 @@ def execute(
         dropped["rejected"] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
 
-    reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in failed)
+    not_reviewed = set(failed) | {s.path for s in the_plan.skipped}  # a file too large for any request is skipped
+    reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in not_reviewed)
     return ReviewResult(
         findings=shown,
         held_back=held,
@@ -495,6 +585,7 @@ def execute(
         chunks=len({(r.agent, id(r.chunk)) for r in requests}),
         summaries=tuple(summaries),
         notes=notes,
+        coverage=the_plan.coverage,
     )
 
 

@@ -38,6 +38,7 @@ class Context:
     repo: Repository
     source: FileSource  # where config, agents and standards are read from
     settings: Settings
+    content: FileSource | None = None  # the reviewed side of the last collected diff (file heads for skip checks)
 
 
 def prepare(
@@ -48,7 +49,7 @@ def prepare(
     rules_revision: str | None = None,
     console: Console | None = None,
 ) -> Context:
-    from reviewbot.gitio import RevisionSource
+    from reviewbot.gitio import INDEX, IndexSource, RevisionSource
     from reviewbot.sources import warn_once
 
     repo = Repository(cwd)
@@ -56,8 +57,10 @@ def prepare(
     # diff, ci and baseline (exit 2); the hook, and listing commands, warn and go on without it.
     strict = (command_defaults or {}).get("on_error") == "fail"
     on_refusal = None if strict else warn_once(console.warn if console else (lambda message: None))
-    if rules_revision:
-        source: FileSource = RevisionSource(repo, rules_revision)
+    if rules_revision == INDEX:
+        source: FileSource = IndexSource(repo, on_refusal=on_refusal)
+    elif rules_revision:
+        source = RevisionSource(repo, rules_revision)
         source.on_refusal = on_refusal  # type: ignore[attr-defined]
     else:
         source = worktree_source(repo, on_refusal=on_refusal)
@@ -71,6 +74,9 @@ def prepare(
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.diffparse import parse_diff
 
+    from reviewbot.gitio import content_source
+
+    ctx.content = content_source(ctx.repo, spec)
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
     return Diff(files=parse_diff(raw), description=spec.description)
 
@@ -216,9 +222,13 @@ def review_diff(
 
     settings = ctx.settings
     if not diff.files:
-        return RunOutcome(ReviewResult(findings=(), description=diff.description), EXIT_OK)
+        from reviewbot.models import Coverage
+
+        nothing = Coverage(files_changed=0, files_sent=0, added_total=0, added_reviewable=0, added_sent=0)
+        return RunOutcome(ReviewResult(findings=(), description=diff.description, coverage=nothing), EXIT_OK)
     agents = load_agents(ctx, agent_refs, console)
-    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings))
+    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings),
+                           content=ctx.content)
     if dry_run:
         from reviewbot.reporters.base import sanitize_terminal
 
@@ -287,6 +297,12 @@ def render_dry_run(the_plan) -> str:
         out.append(f"# skipped {s.path}: {s.reason}\n")
     for f in the_plan.local_findings:
         out.append(f"# local finding {f.path}:{f.line}: {f.severity.label}: {f.message}\n")
+    coverage = getattr(the_plan, "coverage", None)
+    if coverage is not None:
+        out.append(f"# {coverage.added_sent:,} of {coverage.added_reviewable:,} added lines of the files to review "
+                   f"are in some request ({coverage.added_total:,} added lines in the diff)\n")
+        for s in coverage.not_sent:
+            out.append(f"# partly sent {s.path}: {s.reason}\n")
     if the_plan.redactions:
         out.append(f"# {the_plan.redactions} secret(s) redacted before sending\n")
     est = sum(r.estimated_tokens for r in the_plan.requests)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import re
 from collections.abc import Sequence
 
 import pytest
@@ -98,21 +99,33 @@ def assert_budget_and_coverage(files: Sequence[FileDiff], chunks: list[Chunk], s
         assert c.files
         assert request_tokens(c) <= budget
         assert OVERHEAD + chunk_cost(c, render) + ANSWER <= budget
-    shown: dict[str, list[Hunk]] = {}
+    # Every added line of every file not skipped is sent, with its text whole (a cut line is named in a note).
+    sent: dict[str, dict[int, str]] = {}
     for c in chunks:
         for f in c.files:
-            shown.setdefault(f.path, []).extend(f.hunks)
+            sent.setdefault(f.path, {})
+            for h in f.hunks:
+                assert h.new_len == sum(1 for ln in h.lines if ln.kind != "-")  # headers match what a part holds
+                assert h.old_len == sum(1 for ln in h.lines if ln.kind != "+")
+                numbered = [ln.new_no for ln in h.lines if ln.new_no is not None]
+                if numbered:
+                    assert h.new_start == numbered[0]
+                for ln in h.lines:
+                    if ln.kind == "+":
+                        sent.setdefault(f.path, {})[ln.new_no] = ln.text
     skipped_paths = {s.path for s in skipped}
     for f in files:
         if f.path in skipped_paths:
             continue
-        assert f.path in shown, f"{f.path} is in no chunk and not skipped"
-        pieces = shown[f.path]
-        assert len(pieces) == len(f.hunks)
-        for original, piece in zip(f.hunks, pieces):
-            if piece != original:  # clipped: a prefix of the hunk's lines, with a note saying so
-                assert original.lines[: len(piece.lines) - 1] == piece.lines[:-1]
-                assert any(f.path in n and "clipped" in n for c in chunks for n in c.notes)
+        assert f.path in sent, f"{f.path} is in no chunk and not skipped"
+        for h in f.hunks:
+            for ln in h.lines:
+                if ln.kind != "+":
+                    continue
+                assert ln.new_no in sent[f.path], f"{f.path}:{ln.new_no} was never sent"
+                if sent[f.path][ln.new_no] != ln.text:
+                    assert ln.text.startswith(sent[f.path][ln.new_no])
+                    assert any(f.path in n and "characters" in n for c in chunks for n in c.notes)
 
 
 # -- tests ---------------------------------------------------------------------------------------------------
@@ -189,28 +202,33 @@ def test_file_too_big_alone_is_split_by_hunks_in_order() -> None:
     assert [c.paths[0] for c in chunks] == sorted(c.paths[0] for c in chunks)
 
 
-def test_hunk_too_big_alone_is_clipped_with_a_visible_note() -> None:
+def test_hunk_too_big_alone_is_split_into_parts_that_send_every_line() -> None:
     huge = make_file("gen/table.py", [3, 900, 3])
     room = 2_000
     budget = OVERHEAD + ANSWER + room
     chunks, skipped = chunk([huge], budget)
     assert skipped == []
     assert_budget_and_coverage([huge], chunks, skipped, budget)
-    clipped = [c for c in chunks if c.notes]
-    assert len(clipped) == 1
-    (note,) = clipped[0].notes
+    parts = [c for c in chunks if c.notes]
+    assert len(parts) >= 3
     h = huge.hunks[1]
-    kept = clipped[0].files[0].hunks[0]
     header = f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@"
-    assert note == f"gen/table.py: hunk {header} clipped to {len(kept.lines)} of 900 lines to fit the token budget"
-    assert 50 < len(kept.lines) < 900
-    assert kept.lines == h.lines[: len(kept.lines)]
-    # the clipped hunk's header counts match what it holds
-    assert kept.new_len == sum(1 for ln in kept.lines if ln.kind != "-")
-    assert kept.old_len == sum(1 for ln in kept.lines if ln.kind != "+")
-    # it keeps as much as fits: one more line would not have fitted
-    one_more = dataclasses.replace(clipped[0].files[0], hunks=(dataclasses.replace(kept, lines=h.lines[: len(kept.lines) + 1]),))
-    assert request_tokens(Chunk(files=(one_more,), notes=(note,))) > budget - 30
+    own_starts = []
+    for number, part in enumerate(parts, 1):
+        (note,) = part.notes
+        assert note.startswith(f"gen/table.py: hunk {header} is split over {len(parts)} requests to fit the token "
+                               f"budget: this is part {number} of {len(parts)}, new lines ")
+        first, last = (int(x) for x in re.search(r"new lines (\d+)-(\d+)", note).groups())
+        own_starts.append((first, last))
+        lines = part.files[0].hunks[0].lines
+        at = h.lines.index(lines[0])
+        assert h.lines[at:at + len(lines)] == lines  # a contiguous slice of the hunk
+        starts_at = next(i for i, ln in enumerate(h.lines) if ln.new_no == first)
+        if number > 1:  # later parts show some of the lines before their own, for reading context
+            assert at < starts_at
+    # the parts' own lines follow each other without gap or overlap, from the hunk's first line to its last
+    assert own_starts[0][0] == h.new_start and own_starts[-1][1] == h.new_start + h.new_len - 1
+    assert all(b[0] == a[1] + 1 for a, b in zip(own_starts, own_starts[1:]))
 
 
 def test_single_enormous_line_is_cut_to_its_beginning() -> None:

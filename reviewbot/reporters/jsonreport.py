@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.models import Finding, ReviewResult
+from reviewbot.models import Coverage, Finding, ReviewResult
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,
@@ -31,6 +31,22 @@ def finding_dict(finding: Finding) -> dict[str, object]:
     }
 
 
+def coverage_dict(coverage: Coverage | None) -> dict[str, object] | None:
+    """What reached the model: files, and added lines sent whole / in reviewed files / in the whole diff."""
+    if coverage is None:
+        return None
+    return {
+        "files": {"changed": coverage.files_changed, "sent": coverage.files_sent},
+        "added_lines": {
+            "total": coverage.added_total,
+            "in_reviewed_files": coverage.added_reviewable,
+            "sent": coverage.added_sent,
+        },
+        "complete": coverage.complete,
+        "not_sent": [{"path": s.path, "reason": s.reason} for s in coverage.not_sent],
+    }
+
+
 def summary_dict(result: ReviewResult, options: ReportOptions) -> dict[str, object]:
     usage = result.usage
     return {
@@ -43,6 +59,7 @@ def summary_dict(result: ReviewResult, options: ReportOptions) -> dict[str, obje
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
         "failed": [{"path": s.path, "reason": s.reason} for s in result.failed],
         "dropped": dropped_totals(result),
+        "coverage": coverage_dict(result.coverage),
         "held_back": len(result.held_back),
         "usage": {
             "requests": usage.requests,

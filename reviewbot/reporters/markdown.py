@@ -127,6 +127,10 @@ def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
     if result.description:
         title += f": {escape_inline(result.description, 200)}"
     head = [title, "", _verdict(result, options), "", _counts(result)]
+    if result.coverage is not None:
+        c = result.coverage
+        head += ["", f"Sent to the model: {c.added_sent:,} of {c.added_reviewable:,} added lines of the files reviewed "
+                     f"({c.added_total:,} in the whole diff; skipped files are listed below)."]
     if result.failed:
         head += ["", f"**Not reviewed:** {plural(len(result.failed), 'file')} could not be reviewed (listed below)."]
     foot = _footer(result, options)
@@ -134,6 +138,7 @@ def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
     lists = [
         ("Files not reviewed (the review failed)", [_entry(s.path, s.reason) for s in result.failed]),
         ("Files skipped", [_entry(s.path, s.reason) for s in result.skipped]),
+        ("Files partly sent", [_entry(s.path, s.reason) for s in (result.coverage.not_sent if result.coverage else ())]),
         ("Files reviewed", [_entry(p) for p in result.files_reviewed]),
     ]
 

@@ -118,8 +118,15 @@ def sarif_document(result: ReviewResult, options: ReportOptions) -> dict[str, ob
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
-    if result.model or result.agents:
+    if result.model or result.agents or result.coverage is not None:
         run["properties"] = {"model": result.model, "agents": list(result.agents)}
+        if result.coverage is not None:
+            from reviewbot.reporters.jsonreport import coverage_dict
+
+            run["properties"]["coverage"] = coverage_dict(result.coverage)  # type: ignore[index]
+        if result.skipped:
+            run["properties"]["skipped"] = [{"path": s.path, "reason": s.reason}  # type: ignore[index]
+                                            for s in result.skipped]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
