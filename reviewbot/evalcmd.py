@@ -238,8 +238,10 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     """Measure a model + agent on a corpus of review cases: precision, recall, F1 and verdict stability.
 
     CORPUS_DIR holds one folder per case (diff.patch, expected.json, optional base/); without it, the corpus
-    bundled with reviewbot is used. Exit 0 when the eval ran (whatever the scores), 2 on a usage or
-    configuration error, 3 when no case could be reviewed at all.
+    bundled with reviewbot is used. Scores are strict (the finding's line within 2 lines of the expected
+    range, its span at most 3 lines wider) and loose (the ranges overlap), side by side; cases whose review
+    failed are left out and counted. Exit 0 when the eval ran (whatever the scores), 2 on a usage or
+    configuration error, 3 when no case could be reviewed at all. See docs/eval.md.
     """
     from reviewbot.config import load_settings
     from reviewbot.evaluation import aggregate, bundled_corpus_dir, load_cases, render_json, render_text, score_case
