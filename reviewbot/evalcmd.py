@@ -14,10 +14,13 @@ Decisions:
 - The result cache is off unless `--cache` is given: an eval measures the model, not yesterday's answers.
 - Cases run in parallel (`--concurrency`, default 4) with one request at a time inside each case, so at
   most that many requests are in flight.
-- A case whose review fails (model error, unreadable answer, a patch that does not apply) is scored as an
-  error: its expected issues count as missed, and the report names the reason. Configuration problems (no
-  model, an untrusted endpoint) stop the whole run with exit 2. Exit 0 when the eval ran, whatever the
-  scores; exit 3 when not a single case could be reviewed.
+- A case whose review fails (model error, unreadable answer, a patch that does not apply) is not scored: it
+  would otherwise count as a clean pass or a row of misses, and a model that cannot answer is neither. Its row
+  says "failed" and why, the report counts the failed cases, and the totals cover the rest. Configuration
+  problems (no model, an untrusted endpoint) stop the whole run with exit 2. Exit 0 when the eval ran,
+  whatever the scores; exit 3 when not a single case could be reviewed.
+- `--judge` asks a model (the reviewed one unless --judge-model names another) whether each strict match's
+  message describes the expected defect (reviewbot.evaljudge); the "judged" row counts only those it accepts.
 - Blocking verdicts count held-back findings (as the hook does); scoring counts the findings shown, so the
   effect of --max-findings is visible in precision and recall.
 """
@@ -226,14 +229,19 @@ def _labels(settings) -> dict[str, str]:
 @click.option("--timeout", type=float, help="Seconds to wait for one answer.")
 @click.option("--concurrency", "-j", type=click.IntRange(min=1), help="Cases reviewed at once [default: 4].")
 @click.option("--cache", "use_cache", is_flag=True, default=False, help="Reuse cached answers (off by default).")
+@click.option("--judge", is_flag=True, default=False,
+              help="Ask a model whether each matched finding's message describes the expected defect.")
+@click.option("--judge-model", help="Model for --judge [default: the reviewed model].")
 @handle_errors
 def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bool, output_format: str,
-                 repeat: int, **kw: Any) -> int:
+                 repeat: int, judge: bool, judge_model: str | None, **kw: Any) -> int:
     """Measure a model + agent on a corpus of review cases: precision, recall, F1 and verdict stability.
 
     CORPUS_DIR holds one folder per case (diff.patch, expected.json, optional base/); without it, the corpus
-    bundled with reviewbot is used. Exit 0 when the eval ran (whatever the scores), 2 on a usage or
-    configuration error, 3 when no case could be reviewed at all.
+    bundled with reviewbot is used. Scores are strict (the finding's line within 2 lines of the expected
+    range, its span at most 3 lines wider) and loose (the ranges overlap), side by side; cases whose review
+    failed are left out and counted. Exit 0 when the eval ran (whatever the scores), 2 on a usage or
+    configuration error, 3 when no case could be reviewed at all. See docs/eval.md.
     """
     from reviewbot.config import load_settings
     from reviewbot.evaluation import aggregate, bundled_corpus_dir, load_cases, render_json, render_text, score_case
@@ -265,10 +273,17 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
         out.inner.err("\r\033[K")
 
     fail_on = settings.fail_on_severity
-    scores, usage, models = [], Usage(), set()
+    labels = _labels(settings)
+    judge_for, usage = None, Usage()
+    if judge or judge_model:
+        judge_name = judge_model or settings.model or ""
+        judge_for, usage = _judge_matches(cases, all_runs, settings, judge_name, fail_on, con)
+        labels["judge"] = judge_name
+    scores, models = [], set()
     for case, runs in zip(cases, all_runs):
         for run in runs:
-            score = score_case(case, run.findings, fail_on=fail_on, error=run.error)
+            score = score_case(case, run.findings, fail_on=fail_on, error=run.error,
+                               judge=judge_for(case) if judge_for else None)
             held_blocks = fail_on is not None and any(f.severity >= fail_on for f in run.held_back)
             scores.append(replace(score, blocking=score.blocking or held_blocks))
             usage = usage + (run.usage or Usage())
@@ -280,7 +295,7 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
         scores, usage=usage, wall_seconds=wall, repeats=repeat,
         model=", ".join(sorted(models)) or (settings.model or ""),
         agent=", ".join(chosen),
-        labels=_labels(settings),
+        labels=labels,
     )
     con.out(render_json(report) if output_format == "json" else render_text(report))
     if scores and all(s.error for s in scores):
@@ -288,6 +303,39 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
         con.err(f"reviewbot: error: no case could be reviewed ({first})\n")
         return EXIT_REVIEW_FAILED
     return EXIT_OK
+
+
+def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console):
+    """Judge every strict match of every run once, in parallel; returns (case -> judge function, usage)."""
+    from reviewbot.evaljudge import judge_match
+    from reviewbot.evaluation import score_case
+    from reviewbot.models import Usage
+    from reviewbot.run import make_model_factory
+
+    model = make_model_factory(settings, console)(judge_name)
+    pairs = list(dict.fromkeys(
+        (index, issue, finding)
+        for index, (case, runs) in enumerate(zip(cases, all_runs))
+        for run in runs if not run.error
+        for issue, finding in score_case(case, run.findings, fail_on=fail_on).matches
+    ))
+
+    def ask(pair):
+        index, issue, finding = pair
+        return judge_match(model, cases[index].description, issue, finding)
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
+        answers = list(pool.map(ask, pairs))
+    verdicts = {pair: verdict for pair, (verdict, _, _) in zip(pairs, answers)}
+    usage = Usage(requests=len(pairs), tokens_in=sum(a[1] for a in answers), tokens_out=sum(a[2] for a in answers))
+    if pairs and all(v is None for v in verdicts.values()):
+        console.warn(f"the judge ({judge_name}) gave no usable answer for any of {len(pairs)} matches")
+
+    def judge_for(case):
+        index = cases.index(case)
+        return lambda issue, finding: verdicts.get((index, issue, finding))
+
+    return judge_for, usage
 
 
 def _progress(console):

@@ -6,12 +6,18 @@ A case is a directory holding:
   base/          optional: the files the patch applies to (otherwise it applies to an empty repository)
 Line numbers in expected.json are new-file line numbers. An empty `issues` list is a clean case.
 
-Scoring (see `match_findings`): a finding matches an expected issue in the same file when its line range
-overlaps the expected range widened by `slack` lines; each expected issue is matched at most once. Unmatched
-findings are false positives, unmatched issues false negatives. Empty ratios are defined as:
-precision = 1.0 when nothing was reported (tp + fp == 0), recall = 1.0 when nothing was expected
-(tp + fn == 0), and F1 = 0.0 when precision + recall == 0. So a clean case left alone scores 1/1/1, and a
-defect case with no findings scores precision 1.0, recall 0.0, F1 0.0.
+Scoring (see `match_findings`; docs/eval.md explains it with examples). Two rules are scored side by side:
+- strict (the headline): the finding's anchored line lies inside the expected range widened by `slack` lines
+  (2), and the span it cites (line..end_line) is at most `span_margin` (3) lines wider than the expected range;
+  a finding citing a whole function around a one-line defect is a false positive.
+- loose (the rule before issue 17): the finding's range overlaps the expected range widened by `slack` lines.
+Each expected issue is matched at most once; unmatched findings are false positives, unmatched issues false
+negatives. With a judge (`--judge`), a strict match whose message the judge says does not describe the expected
+defect counts as a false positive and a miss ("judged" scores).
+A ratio with nothing to divide by is undefined (None, shown as "—"): precision when nothing was reported,
+recall when nothing was expected; F1 is 2tp / (2tp + fp + fn), undefined only when both are empty.
+A review that failed (model error, unusable answer) is not scored at all: its row says why, it adds nothing to
+the totals or the verdict counts, and the report counts the failed cases.
 
 This module prints nothing and knows nothing about models: the caller reviews each materialized case with
 the normal pipeline and hands the findings to `score_case`, then `aggregate` and a renderer.
@@ -23,7 +29,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +37,11 @@ from reviewbot.errors import ConfigError, GitError
 from reviewbot.models import Finding, Severity, Usage
 
 DEFAULT_SLACK = 2
+# Strict rule: how many lines wider than the expected range a finding's cited span may be. A defect on one line
+# is often one statement over two to four lines (a call with its arguments wrapped), so 3 lets a model cite the
+# whole statement but not the whole function around it.
+SPAN_MARGIN = 3
+MATCH_RULES = ("strict", "loose")
 CORPUS_PACKAGE_DIR = "eval_corpus"
 
 # Fixed identity and dates make a materialized case byte-identical on every run, so request caching and
@@ -255,15 +266,29 @@ def _gap(first: int, last: int, start: int, end: int) -> int:
     return 0
 
 
+def _fits(finding: Finding, issue: ExpectedIssue, *, rule: str, slack: int, span_margin: int) -> bool:
+    if rule == "loose":
+        return not _gap(finding.line, finding.last_line, issue.start - slack, issue.end + slack)
+    inside = issue.start - slack <= finding.line <= issue.end + slack
+    return inside and finding.last_line - finding.line <= issue.end - issue.start + span_margin
+
+
 def match_findings(
-    expected: Sequence[ExpectedIssue], findings: Sequence[Finding], *, slack: int = DEFAULT_SLACK
+    expected: Sequence[ExpectedIssue],
+    findings: Sequence[Finding],
+    *,
+    slack: int = DEFAULT_SLACK,
+    rule: str = "strict",
+    span_margin: int = SPAN_MARGIN,
 ) -> tuple[list[tuple[ExpectedIssue, Finding]], list[Finding], list[ExpectedIssue]]:
     """Pair findings with expected issues; returns (matches, false positives, false negatives).
 
-    Greedy and deterministic: findings are taken in (path, line) order and each takes the nearest unmatched
-    issue in the same file whose range, widened by `slack`, overlaps the finding's range. Ties go to the
+    `rule` is "strict" or "loose" (module docstring). Greedy and deterministic: findings are taken in
+    (path, line) order and each takes the nearest unmatched issue in the same file that it fits. Ties go to the
     issue of the same category, then the earlier one.
     """
+    if rule not in MATCH_RULES:
+        raise ValueError(f"unknown match rule {rule!r}")
     unmatched = list(expected)
     matches: list[tuple[ExpectedIssue, Finding]] = []
     false_positives: list[Finding] = []
@@ -275,7 +300,7 @@ def match_findings(
         path, first, last = _normalise_path(finding.path), finding.line, finding.last_line
         best_index, best_key = None, None
         for index, issue in enumerate(unmatched):
-            if issue.path != path or _gap(first, last, issue.start - slack, issue.end + slack):
+            if issue.path != path or not _fits(finding, issue, rule=rule, slack=slack, span_margin=span_margin):
                 continue
             key = (
                 _gap(first, last, issue.start, issue.end),
@@ -292,27 +317,61 @@ def match_findings(
     return matches, false_positives, unmatched
 
 
-def ratios(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    """(precision, recall, F1) with the empty cases defined as in the module docstring."""
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+def ratios(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float | None]:
+    """(precision, recall, F1); None where undefined (nothing reported, nothing expected, neither)."""
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
     return precision, recall, f1
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """True positives, false positives and misses under one scoring rule."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def ratios(self) -> tuple[float | None, float | None, float | None]:
+        return ratios(self.tp, self.fp, self.fn)
+
+
+# A judge tells whether a finding's message describes the expected issue: True, False, or None (no answer).
+Judge = Callable[[ExpectedIssue, Finding], "bool | None"]
 
 
 @dataclass(frozen=True, slots=True)
 class CaseScore:
     name: str
-    tp: int
+    tp: int  # tp/fp/fn: the strict rule
     fp: int
     fn: int
     findings: int
     expected: int
-    per_category: dict[str, dict[str, int]]  # category -> {"tp", "fp", "fn"}
+    per_category: dict[str, dict[str, int]]  # category -> {"tp", "fp", "fn"} under the strict rule
     blocking: bool  # did the findings reach the fail-on threshold (any run, when merged over repeats)
     expected_blocking: bool = False  # should they have (an expected issue at or above the threshold)
     runs: int = 1
-    error: str | None = None  # the review of this case failed; its expected issues count as missed
+    error: str | None = None  # why the review failed (or "k of n runs failed: ..." when merged)
+    loose: Counts = Counts()
+    judged: Counts | None = None  # only with a judge
+    judge_unanswered: int = 0  # strict matches the judge gave no answer for (counted as not describing it)
+    matches: tuple[tuple[ExpectedIssue, Finding], ...] = ()  # the strict matches, for a judge
+    failed_runs: int = 0
+
+    @property
+    def strict(self) -> Counts:
+        return Counts(self.tp, self.fp, self.fn)
+
+    @property
+    def failed(self) -> bool:
+        """Every run of this case failed: it is not scored."""
+        return self.failed_runs >= self.runs
 
 
 def _blocks(severities: Sequence[Severity], fail_on: Severity | None) -> bool:
@@ -324,11 +383,26 @@ def score_case(
     findings: Sequence[Finding],
     *,
     slack: int = DEFAULT_SLACK,
+    span_margin: int = SPAN_MARGIN,
     fail_on: Severity | None = Severity.ERROR,
     error: str | None = None,
+    judge: Judge | None = None,
 ) -> CaseScore:
-    """Score one review of one case. `fail_on=None` means nothing ever blocks (`--fail-on never`)."""
-    matches, false_positives, false_negatives = match_findings(case.expected, findings, slack=slack)
+    """Score one review of one case. `fail_on=None` means nothing ever blocks (`--fail-on never`).
+
+    A review that failed (`error`) is not scored: all its counts are zero and it is marked failed.
+    """
+    expected_blocking = _blocks([i.severity for i in case.expected], fail_on)
+    if error is not None:
+        return CaseScore(
+            name=case.name, tp=0, fp=0, fn=0, findings=len(findings), expected=len(case.expected), per_category={},
+            blocking=False, expected_blocking=expected_blocking, error=error, failed_runs=1,
+            judged=Counts() if judge is not None else None,
+        )
+    matches, false_positives, false_negatives = match_findings(
+        case.expected, findings, slack=slack, rule="strict", span_margin=span_margin
+    )
+    loose = match_findings(case.expected, findings, slack=slack, rule="loose")
     per_category: dict[str, dict[str, int]] = {}
 
     def bump(category: str, key: str) -> None:
@@ -341,6 +415,13 @@ def score_case(
         bump(finding.category, "fp")
     for issue in false_negatives:
         bump(issue.category, "fn")
+    judged, unanswered = None, 0
+    if judge is not None:
+        answers = [judge(issue, finding) for issue, finding in matches]
+        confirmed = sum(1 for a in answers if a is True)
+        unanswered = sum(1 for a in answers if a is None)
+        rejected = len(matches) - confirmed
+        judged = Counts(confirmed, len(false_positives) + rejected, len(false_negatives) + rejected)
     return CaseScore(
         name=case.name,
         tp=len(matches),
@@ -350,8 +431,11 @@ def score_case(
         expected=len(case.expected),
         per_category=dict(sorted(per_category.items())),
         blocking=_blocks([f.severity for f in findings], fail_on),
-        expected_blocking=_blocks([i.severity for i in case.expected], fail_on),
-        error=error,
+        expected_blocking=expected_blocking,
+        loose=Counts(len(loose[0]), len(loose[1]), len(loose[2])),
+        judged=judged,
+        judge_unanswered=unanswered,
+        matches=tuple(matches),
     )
 
 
@@ -380,25 +464,42 @@ class Stability:
 @dataclass(frozen=True, slots=True)
 class EvalReport:
     cases: tuple[CaseScore, ...]  # one per case; counts summed over repeated runs
-    tp: int
+    tp: int  # tp/fp/fn and the ratios: the strict rule, over the runs that did not fail
     fp: int
     fn: int
-    precision: float
-    recall: float
-    f1: float
-    per_category: dict[str, dict[str, float | int]]  # category -> tp, fp, fn, precision, recall, f1
+    precision: float | None  # None: undefined (nothing reported / nothing expected)
+    recall: float | None
+    f1: float | None
+    per_category: dict[str, dict[str, float | int | None]]  # category -> tp, fp, fn, precision, recall, f1
     tokens_in: int
     tokens_out: int
     requests: int
     wall_seconds: float
     repeats: int = 1
-    verdicts_correct: int = 0  # runs whose blocking verdict matched the case's expectation
+    verdicts_correct: int = 0  # runs whose blocking verdict matched the case's expectation (failed runs left out)
     verdicts_total: int = 0
     failed_runs: int = 0
     stability: Stability | None = None  # only when repeats > 1
     model: str = ""
     agent: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # free-form settings worth printing (e.g. verify=on)
+    loose: Counts = Counts()
+    judged: Counts | None = None
+    judge_unanswered: int = 0
+    slack: int = DEFAULT_SLACK
+    span_margin: int = SPAN_MARGIN
+
+    @property
+    def strict(self) -> Counts:
+        return Counts(self.tp, self.fp, self.fn)
+
+    @property
+    def failed_cases(self) -> int:
+        return sum(1 for c in self.cases if c.failed)
+
+    @property
+    def total_runs(self) -> int:
+        return sum(c.runs for c in self.cases)
 
 
 def count_flips(verdicts: Sequence[bool]) -> int:
@@ -416,11 +517,14 @@ def aggregate(
     model: str = "",
     agent: str = "",
     labels: Mapping[str, str] | None = None,
+    slack: int = DEFAULT_SLACK,
+    span_margin: int = SPAN_MARGIN,
 ) -> EvalReport:
     """Combine per-run scores into one report.
 
     With `--repeat N`, pass every run's CaseScore (in run order); runs of the same case are merged into one
     row and their verdicts feed the stability figures. `verdict_flips` overrides the computed flip counts.
+    Failed runs add nothing to the totals, the verdict counts or the stability figures.
     """
     usage = usage or Usage()
     runs_by_name: dict[str, list[CaseScore]] = {}
@@ -429,12 +533,16 @@ def aggregate(
     repeats = max([repeats, *(len(runs) for runs in runs_by_name.values())])
 
     merged = tuple(_merge_runs(runs) for runs in runs_by_name.values())
-    tp, fp, fn = (sum(getattr(c, key) for c in merged) for key in ("tp", "fp", "fn"))
-    precision, recall, f1 = ratios(tp, fp, fn)
+    strict = sum((c.strict for c in merged), Counts())
+    loose = sum((c.loose for c in merged), Counts())
+    judged = sum((c.judged for c in merged if c.judged is not None), Counts()) \
+        if any(c.judged is not None for c in merged) else None
+    precision, recall, f1 = strict.ratios
+    reviewed = [s for s in scores if not s.error]
 
     stability = None
     if repeats > 1:
-        verdicts = {name: tuple(s.blocking for s in runs) for name, runs in runs_by_name.items()}
+        verdicts = {name: tuple(s.blocking for s in runs if not s.error) for name, runs in runs_by_name.items()}
         flips = {name: count_flips(v) for name, v in verdicts.items()}
         if verdict_flips is not None:
             flips.update({name: int(n) for name, n in verdict_flips.items()})
@@ -442,9 +550,9 @@ def aggregate(
 
     return EvalReport(
         cases=merged,
-        tp=tp,
-        fp=fp,
-        fn=fn,
+        tp=strict.tp,
+        fp=strict.fp,
+        fn=strict.fn,
         precision=precision,
         recall=recall,
         f1=f1,
@@ -454,13 +562,18 @@ def aggregate(
         requests=usage.requests,
         wall_seconds=wall_seconds,
         repeats=repeats,
-        verdicts_correct=sum(1 for s in scores if s.blocking == s.expected_blocking),
-        verdicts_total=len(scores),
+        verdicts_correct=sum(1 for s in reviewed if s.blocking == s.expected_blocking),
+        verdicts_total=len(reviewed),
         failed_runs=sum(1 for s in scores if s.error),
         stability=stability,
         model=model,
         agent=agent,
         labels=dict(labels or {}),
+        loose=loose,
+        judged=judged,
+        judge_unanswered=sum(c.judge_unanswered for c in merged),
+        slack=slack,
+        span_margin=span_margin,
     )
 
 
@@ -474,6 +587,8 @@ def _merge_runs(runs: Sequence[CaseScore]) -> CaseScore:
             for key, value in counts.items():
                 total[key] += value
     errors = [r.error for r in runs if r.error]
+    reviewed = [r for r in runs if not r.error]
+    judged = [r.judged for r in runs if r.judged is not None]
     return replace(
         runs[0],
         tp=sum(r.tp for r in runs),
@@ -482,20 +597,25 @@ def _merge_runs(runs: Sequence[CaseScore]) -> CaseScore:
         findings=sum(r.findings for r in runs),
         expected=sum(r.expected for r in runs),
         per_category=dict(sorted(per_category.items())),
-        blocking=any(r.blocking for r in runs),
+        blocking=any(r.blocking for r in reviewed),
         runs=sum(r.runs for r in runs),
         error=f"{len(errors)} of {len(runs)} runs failed: {errors[0]}" if errors else None,
+        loose=sum((r.loose for r in runs), Counts()),
+        judged=sum(judged, Counts()) if judged else None,
+        judge_unanswered=sum(r.judge_unanswered for r in runs),
+        matches=tuple(m for r in runs for m in r.matches),
+        failed_runs=sum(r.failed_runs for r in runs),
     )
 
 
-def _category_table(cases: Sequence[CaseScore]) -> dict[str, dict[str, float | int]]:
+def _category_table(cases: Sequence[CaseScore]) -> dict[str, dict[str, float | int | None]]:
     totals: dict[str, dict[str, int]] = {}
     for case in cases:
         for category, counts in case.per_category.items():
             total = totals.setdefault(category, {"tp": 0, "fp": 0, "fn": 0})
             for key, value in counts.items():
                 total[key] += value
-    table: dict[str, dict[str, float | int]] = {}
+    table: dict[str, dict[str, float | int | None]] = {}
     for category, counts in sorted(totals.items()):
         precision, recall, f1 = ratios(counts["tp"], counts["fp"], counts["fn"])
         table[category] = {**counts, "precision": precision, "recall": recall, "f1": f1}
@@ -504,9 +624,21 @@ def _category_table(cases: Sequence[CaseScore]) -> dict[str, dict[str, float | i
 
 # --- rendering ---------------------------------------------------------------------------------------
 
+UNDEFINED = "\u2014"  # an em dash: a ratio with nothing to divide by
 
-def _r(value: float) -> float:
-    return round(value, 4)
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _ratio_text(value: float | None, width: int = 0) -> str:
+    return f"{UNDEFINED if value is None else f'{value:.3f}':>{width}}"
+
+
+def _counts_dict(counts: Counts) -> dict:
+    precision, recall, f1 = counts.ratios
+    return {"tp": counts.tp, "fp": counts.fp, "fn": counts.fn,
+            "precision": _r(precision), "recall": _r(recall), "f1": _r(f1)}
 
 
 def report_to_dict(report: EvalReport) -> dict:
@@ -523,11 +655,15 @@ def report_to_dict(report: EvalReport) -> dict:
             "precision": _r(precision),
             "recall": _r(recall),
             "f1": _r(f1),
+            "loose": _counts_dict(case.loose),
             "blocking": case.blocking,
             "expected_blocking": case.expected_blocking,
             "runs": case.runs,
+            "failed": case.failed,
             "per_category": case.per_category,
         }
+        if case.judged is not None:
+            row["judged"] = _counts_dict(case.judged)
         if report.stability is not None:
             row["verdicts"] = list(report.stability.verdicts.get(case.name, ()))
             row["flips"] = report.stability.flips.get(case.name, 0)
@@ -549,14 +685,19 @@ def report_to_dict(report: EvalReport) -> dict:
         "tp": report.tp,
         "fp": report.fp,
         "fn": report.fn,
+        "scoring": {"rule": "strict", "slack": report.slack, "span_margin": report.span_margin},
+        "loose": _counts_dict(report.loose),
+        "judged": _counts_dict(report.judged) if report.judged is not None else None,
+        "judge_unanswered": report.judge_unanswered,
         "model": report.model,
         "agent": report.agent,
         "labels": report.labels,
         "repeats": report.repeats,
         "verdicts": {"correct": report.verdicts_correct, "total": report.verdicts_total},
+        "failed_cases": report.failed_cases,
         "failed_runs": report.failed_runs,
         "per_category": {
-            category: {k: (_r(v) if isinstance(v, float) else v) for k, v in counts.items()}
+            category: {k: (_r(v) if isinstance(v, float) or v is None else v) for k, v in counts.items()}
             for category, counts in report.per_category.items()
         },
         "tokens": {"in": report.tokens_in, "out": report.tokens_out, "requests": report.requests},
@@ -568,6 +709,32 @@ def report_to_dict(report: EvalReport) -> dict:
 
 def render_json(report: EvalReport) -> str:
     return json.dumps(report_to_dict(report), indent=2) + "\n"
+
+
+def _score_lines(report: EvalReport) -> list[str]:
+    """The totals, one row per scoring rule, and which cases they cover."""
+    total, failed = len(report.cases), report.failed_cases
+    scored = f"scores over {total - failed} of {total} cases" if failed else f"scores over {total} cases"
+    if report.failed_runs and report.repeats > 1:
+        scored += f" ({report.failed_runs} of {report.total_runs} runs failed and are left out)"
+    rows = [("strict", report.strict), ("loose", report.loose)]
+    if report.judged is not None:
+        rows.append(("judged", report.judged))
+    lines = [scored, f"{'rule':<8}  precision  recall     f1    tp    fp    fn"]
+    for name, counts in rows:
+        precision, recall, f1 = counts.ratios
+        lines.append(
+            f"{name:<8}  {_ratio_text(precision, 9)}  {_ratio_text(recall, 6)}  {_ratio_text(f1, 5)}"
+            f"  {counts.tp:>4}  {counts.fp:>4}  {counts.fn:>4}"
+        )
+    lines.append(
+        f"strict: the finding's line within {report.slack} lines of the expected range and its span at most "
+        f"{report.span_margin} lines wider; loose: the ranges overlap within {report.slack} lines"
+        + ("; judged: strict, and the judge says the message describes the defect" if report.judged else "")
+    )
+    if report.judge_unanswered:
+        lines.append(f"the judge gave no answer for {report.judge_unanswered} matches (counted as not describing it)")
+    return lines
 
 
 def render_text(report: EvalReport) -> str:
@@ -587,9 +754,12 @@ def render_text(report: EvalReport) -> str:
     width = max([len("case"), *(len(c.name) for c in report.cases)])
     lines.append(f"{'case':<{width}}  expected  found   tp   fp   fn  verdict")
     for case in report.cases:
+        if case.failed:
+            lines.append(f"{case.name:<{width}}  {case.expected:>8}  {'-':>5}  {'-':>3}  {'-':>3}  {'-':>3}  failed")
+            continue
         if case.runs > 1 and report.stability is not None:
             blocked = sum(report.stability.verdicts.get(case.name, ()))
-            verdict = f"block {blocked}/{case.runs}"
+            verdict = f"block {blocked}/{len(report.stability.verdicts.get(case.name, ()))}"
         else:
             verdict = "block" if case.blocking else "pass"
         if case.blocking != case.expected_blocking and case.runs == 1:
@@ -599,24 +769,22 @@ def render_text(report: EvalReport) -> str:
             f"{case.tp:>3}  {case.fp:>3}  {case.fn:>3}  {verdict}"
         )
     failed = [c for c in report.cases if c.error]
+    if report.failed_cases:
+        lines.append("")
+        lines.append(f"{report.failed_cases} of {len(report.cases)} cases failed and are left out of the scores:")
     for case in failed:
         lines.append(f"  {case.name}: review failed: {case.error}")
     lines.append("")
-    lines.append(
-        f"precision {report.precision:.3f}  recall {report.recall:.3f}  f1 {report.f1:.3f}"
-        f"  (tp {report.tp}, fp {report.fp}, fn {report.fn})"
-    )
+    lines.extend(_score_lines(report))
     lines.append(f"blocking verdicts correct: {report.verdicts_correct}/{report.verdicts_total}")
-    if report.failed_runs:
-        lines.append(f"reviews that failed: {report.failed_runs}")
     if report.per_category:
         cat_width = max([len("category"), *(len(c) for c in report.per_category)])
         lines.append("")
-        lines.append(f"{'category':<{cat_width}}   tp   fp   fn  precision  recall     f1")
+        lines.append(f"{'category':<{cat_width}}   tp   fp   fn  precision  recall     f1  (strict)")
         for category, c in report.per_category.items():
             lines.append(
                 f"{category:<{cat_width}}  {c['tp']:>3}  {c['fp']:>3}  {c['fn']:>3}"
-                f"  {c['precision']:>9.3f}  {c['recall']:>6.3f}  {c['f1']:>5.3f}"
+                f"  {_ratio_text(c['precision'], 9)}  {_ratio_text(c['recall'], 6)}  {_ratio_text(c['f1'], 5)}"
             )
     lines.append("")
     lines.append(

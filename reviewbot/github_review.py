@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from reviewbot.models import Diff, FileDiff, Finding, Severity
 from reviewbot.reporters.base import sanitize_terminal
+from reviewbot.suggestion import advice, advice_heading, replacement
 
 MAX_COMMENTS_PER_REVIEW = 30  # what reviewdog sends at most; larger reviews are slow and easily rejected
 PR_DIFF_CONTEXT = 3  # GitHub shows 3 lines around each change: only those lines take a RIGHT-side comment
@@ -252,8 +253,12 @@ def comment_body(finding: Finding, fp: str, *, suggestion_block: bool = True) ->
     if finding.agent:
         header += f" \u00b7 {_inline(finding.agent)}"
     parts = [header, "", neutralise(finding.message).strip()]
-    suggestion = sanitize_terminal(finding.suggestion or "").removesuffix("\n")
-    if suggestion.strip():
+    # Only code written for exactly these lines becomes a block GitHub can apply; prose is advice (suggestion.py).
+    suggestion = sanitize_terminal(replacement(finding) or "").removesuffix("\n")
+    advised = advice(finding)
+    if advised is not None:
+        parts += ["", f"**{advice_heading(finding)}:**", "", fence(sanitize_terminal(advised).strip("\n"))]
+    elif suggestion.strip():
         if suggestion_block:
             parts += ["", fence(suggestion, "suggestion")]
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections import Counter
@@ -102,7 +103,8 @@ def test_text_report_lists_every_case_and_the_totals(corpus, model_server, run_c
     assert result.exit_code == 0, result.stderr
     for name in ("found", "missed", "clean"):
         assert any(line.startswith(name + " ") for line in result.stdout.splitlines())
-    assert "precision 0.500  recall 0.500  f1 0.500  (tp 1, fp 1, fn 1)" in result.stdout
+    assert re.search(r"^strict\s+0\.500\s+0\.500\s+0\.500\s+1\s+1\s+1$", result.stdout, re.M)
+    assert re.search(r"^loose\s+0\.500\s+0\.500\s+0\.500\s+1\s+1\s+1$", result.stdout, re.M)
 
 
 def test_bundled_corpus_runs_with_no_argument(tmp_path, model_server, run_cli, monkeypatch):
@@ -111,7 +113,7 @@ def test_bundled_corpus_runs_with_no_argument(tmp_path, model_server, run_cli, m
     names = [c.name for c in load_cases(bundled_corpus_dir())]
     assert len(names) >= 26
     assert [c["name"] for c in report["cases"]] == names
-    assert report["recall"] == 0.0 and report["precision"] == 1.0
+    assert report["recall"] == 0.0 and report["precision"] is None  # no findings: precision undefined, not 1.0
     assert report["fp"] == 0 and report["fn"] == sum(c["expected"] for c in report["cases"]) > 0
     assert not [c for c in report["cases"] if "error" in c]
     assert len(model_server.requests) == len(names)
@@ -195,10 +197,12 @@ def test_a_failing_case_is_an_error_row_not_a_crash(corpus, model_server, run_cl
     model_server.default = route
     _, report = _eval_json(run_cli, corpus)
     rows = {c["name"]: c for c in report["cases"]}
-    assert "404" in rows["missed"]["error"] and rows["missed"]["fn"] == 1
+    assert "404" in rows["missed"]["error"] and rows["missed"]["failed"] is True
+    assert rows["missed"]["fn"] == 0  # not scored: a failure is neither a miss nor a pass
     assert "error" not in rows["found"]
-    assert report["failed_runs"] == 1
-    assert (report["precision"], report["recall"]) == (0.5, 0.5)
+    assert report["failed_runs"] == 1 and report["failed_cases"] == 1
+    assert (report["precision"], report["recall"]) == (0.5, 1.0)
+    assert report["verdicts"] == {"correct": 2, "total": 2}  # the failed case has no verdict
 
 
 def test_a_patch_that_does_not_apply_is_an_error_row(corpus, model_server, run_cli):
@@ -252,3 +256,69 @@ def test_single_case_directory(corpus, model_server, run_cli):
     _, report = _eval_json(run_cli, single)
     assert [c["name"] for c in report["cases"]] == ["only"]
     assert report["recall"] == 1.0
+
+
+def test_a_failing_clean_case_is_not_a_correct_verdict_and_is_counted(corpus, model_server, run_cli):
+    def route(body):
+        if "app/clean.py" in body["messages"][-1]["content"]:
+            return Fail(500, {"error": {"message": "Context size has been exceeded."}})
+        return scripted(body)
+
+    model_server.default = route
+    result = run_cli("eval", corpus, "--timeout", "5")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^clean\s+0\s+-\s+-\s+-\s+-\s+failed$", result.stdout, re.M)
+    assert "1 of 3 cases failed and are left out of the scores:" in result.stdout
+    assert "scores over 2 of 3 cases" in result.stdout
+    assert "blocking verdicts correct: 1/2" in result.stdout  # before: 2/3, the failure counted as a pass
+
+
+def _is_judgement(body: dict) -> bool:
+    return "You grade an automated code reviewer" in body["messages"][0]["content"]
+
+
+def test_judge_checks_that_the_message_describes_the_expected_defect(corpus, model_server, run_cli):
+    for name in ("found", "missed"):
+        expected = corpus / name / "expected.json"
+        data = json.loads(expected.read_text())
+        expected.write_text(json.dumps({**data, "description": "time.sleep blocks the event loop"}))
+
+    def route(body):
+        if _is_judgement(body):
+            asked = body["messages"][1]["content"]
+            same = "blocks the event loop" in asked.split("reviewer's finding")[1]
+            return {"verdict": "yes" if same else "no", "reason": "compared"}
+        prompt = body["messages"][-1]["content"]
+        if "app/found.py" in prompt:
+            return {"findings": [_finding("app/found.py", 5)]}
+        if "app/missed.py" in prompt:  # right line, wrong explanation
+            return {"findings": [_finding("app/missed.py", 5, message="variable name is too short")]}
+        return {"findings": []}
+
+    model_server.default = route
+    _, report = _eval_json(run_cli, corpus, "--judge")
+    judgements = [r for r in model_server.requests if _is_judgement(r)]
+    assert len(judgements) == 2  # one per strict match, none for the clean case
+    assert all(r["response_format"]["type"] == "json_schema" for r in judgements)
+    assert "time.sleep blocks the event loop" in judgements[0]["messages"][1]["content"]
+    assert (report["tp"], report["fp"], report["fn"]) == (2, 0, 0)
+    assert report["judged"] == {"tp": 1, "fp": 1, "fn": 1, "precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert report["labels"]["judge"] == "test-model"
+    assert report["tokens"]["requests"] == 5  # three reviews, two judgements
+
+    text = run_cli("eval", corpus, "--judge").stdout
+    assert re.search(r"^judged\s+0\.500\s+0\.500\s+0\.500\s+1\s+1\s+1$", text, re.M)
+
+
+def test_a_judge_that_cannot_answer_does_not_raise_the_score(corpus, model_server, run_cli):
+    def route(body):
+        if _is_judgement(body):
+            return "I think so, probably."  # no JSON
+        return scripted(body)
+
+    model_server.default = route
+    result = run_cli("eval", corpus, "--judge", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["judged"]["tp"] == 0 and report["judge_unanswered"] == 1
+    assert "the judge (test-model) gave no usable answer" in result.stderr

@@ -20,6 +20,7 @@ from reviewbot.evaluation import (
     match_findings,
     materialize_case,
     normalise_category,
+    SPAN_MARGIN,
     ratios,
     render_json,
     render_text,
@@ -53,10 +54,41 @@ def test_findings_within_two_lines_of_the_range_match(line, matches):
     assert (len(tp), len(fp), len(fn)) == ((1, 0, 0) if matches else (0, 1, 1))
 
 
-def test_a_finding_range_that_reaches_into_the_widened_range_matches():
+def test_loose_rule_a_finding_range_that_reaches_into_the_widened_range_matches():
     expected = [issue("app.py", 20)]
-    assert len(match_findings(expected, [finding("app.py", 10, 18)])[0]) == 1
-    assert len(match_findings(expected, [finding("app.py", 10, 17)])[0]) == 0
+    assert len(match_findings(expected, [finding("app.py", 10, 18)], rule="loose")[0]) == 1
+    assert len(match_findings(expected, [finding("app.py", 10, 17)], rule="loose")[0]) == 0
+
+
+def test_strict_rule_needs_the_anchored_line_near_the_range_not_just_an_overlap():
+    expected = [issue("app.py", 20)]
+    # The range reaches line 20, but the finding points at line 10: strict says no, loose says yes.
+    assert len(match_findings(expected, [finding("app.py", 10, 20)])[0]) == 0
+    assert len(match_findings(expected, [finding("app.py", 10, 20)], rule="loose")[0]) == 1
+    assert len(match_findings(expected, [finding("app.py", 18, 19)])[0]) == 1
+    assert len(match_findings(expected, [finding("app.py", 23)])[0]) == 0
+
+
+@pytest.mark.parametrize(("end", "matches"), [(None, True), (23, True), (24, False), (40, False)])
+def test_strict_rule_refuses_a_span_wider_than_the_expected_one_plus_the_margin(end, matches):
+    # Expected: one line (20). A finding at 20 may cite up to SPAN_MARGIN (3) more lines: 20..23.
+    assert SPAN_MARGIN == 3
+    tp, fp, fn = match_findings([issue("app.py", 20)], [finding("app.py", 20, end)])
+    assert (len(tp), len(fp), len(fn)) == ((1, 0, 0) if matches else (0, 1, 1))
+    # The loose rule takes all of them: the whole-function finding is its "hit".
+    assert len(match_findings([issue("app.py", 20)], [finding("app.py", 20, end)], rule="loose")[0]) == 1
+
+
+def test_strict_span_margin_scales_with_the_expected_range():
+    expected = [issue("app.py", 20, 25)]  # six lines: a finding may cite nine
+    assert len(match_findings(expected, [finding("app.py", 19, 27)])[0]) == 1
+    assert len(match_findings(expected, [finding("app.py", 19, 28)])[0]) == 0
+    assert len(match_findings(expected, [finding("app.py", 19, 28)], span_margin=4)[0]) == 1
+
+
+def test_an_unknown_rule_is_refused():
+    with pytest.raises(ValueError):
+        match_findings([], [], rule="fuzzy")
 
 
 def test_slack_can_be_narrowed():
@@ -108,10 +140,11 @@ def test_on_a_tie_the_issue_of_the_same_category_wins():
 # --- scoring -----------------------------------------------------------------------------------------
 
 
-def test_ratios_define_the_empty_cases():
-    assert ratios(0, 0, 0) == (1.0, 1.0, 1.0)
-    assert ratios(0, 0, 3) == (1.0, 0.0, 0.0)
-    assert ratios(0, 2, 0) == (0.0, 1.0, 0.0)
+def test_ratios_with_nothing_to_divide_by_are_undefined():
+    assert ratios(0, 0, 0) == (None, None, None)
+    assert ratios(0, 0, 3) == (None, 0.0, 0.0)  # nothing reported: precision undefined, not 1.0
+    assert ratios(0, 2, 0) == (0.0, None, 0.0)  # nothing expected: recall undefined
+    assert ratios(3, 2, 1) == (pytest.approx(0.6), pytest.approx(0.75), pytest.approx(2 / 3))
     assert ratios(0, 2, 2) == (0.0, 0.0, 0.0)
 
 
@@ -184,12 +217,97 @@ def test_blocking_follows_the_threshold():
     assert not score_case(case, [finding("a.py", 1)], fail_on=None).blocking
 
 
-def test_a_failed_review_counts_its_issues_as_missed_and_is_reported():
-    score = score_case(case_of("c", issue("a.py", 1)), [], error="the model timed out")
+def test_a_failed_review_is_left_out_of_the_scores_and_counted():
+    failed = score_case(case_of("c", issue("a.py", 1)), [], error="the model timed out")
+    clean_failed = score_case(case_of("clean"), [], error="answer cut off")
+    found = score_case(case_of("d", issue("b.py", 4)), [finding("b.py", 4)])
+    report = aggregate([failed, clean_failed, found])
+    # Neither failure counts: not as a miss, and the clean one not as a correct "pass" verdict.
+    assert (report.tp, report.fp, report.fn, report.failed_runs, report.failed_cases) == (1, 0, 0, 2, 2)
+    assert (report.precision, report.recall) == (1.0, 1.0)
+    assert (report.verdicts_correct, report.verdicts_total) == (1, 1)
+    data = json.loads(render_json(report))
+    assert data["cases"][0]["error"] == "the model timed out" and data["cases"][0]["failed"] is True
+    assert data["failed_cases"] == 2
+    text = render_text(report)
+    assert "review failed: the model timed out" in text
+    assert "2 of 3 cases failed and are left out of the scores" in text
+    assert "scores over 1 of 3 cases" in text
+    assert re.search(r"^c\s+1\s+-\s+-\s+-\s+-\s+failed$", text, re.M)
+
+
+def test_only_failures_give_undefined_scores_not_perfect_ones():
+    report = aggregate([score_case(case_of("clean"), [], error="HTTP 500")])
+    assert (report.precision, report.recall, report.f1) == (None, None, None)
+    assert (report.verdicts_correct, report.verdicts_total) == (0, 0)
+    assert json.loads(render_json(report))["precision"] is None
+    assert re.search(r"^strict\s+—\s+—\s+—\s+0\s+0\s+0$", render_text(report), re.M)
+
+
+def test_no_findings_at_all_shows_precision_as_undefined():
+    report = aggregate([score_case(case_of("c", issue("a.py", 1)), [])])
+    assert (report.precision, report.recall, report.f1) == (None, 0.0, 0.0)
+    assert re.search(r"^strict\s+—\s+0\.000\s+0\.000\s+0\s+0\s+1$", render_text(report), re.M)
+
+
+def test_a_failed_run_among_repeats_leaves_the_others_scored():
+    case = case_of("c", issue("a.py", 10))
+    runs = [score_case(case, [finding("a.py", 10)]), score_case(case, [], error="HTTP 500"),
+            score_case(case, [])]
+    report = aggregate(runs, repeats=3)
+    row = report.cases[0]
+    assert (row.tp, row.fn, row.runs, row.failed_runs, row.failed) == (1, 1, 3, 1, False)
+    assert row.error == "1 of 3 runs failed: HTTP 500"
+    assert report.stability.verdicts == {"c": (True, False)}
+    assert (report.verdicts_correct, report.verdicts_total, report.failed_cases) == (1, 2, 0)
+    assert "(1 of 3 runs failed and are left out)" in render_text(report)
+
+
+# --- strict, loose and judged side by side -----------------------------------------------------------
+
+
+def test_strict_and_loose_scores_are_reported_side_by_side():
+    case = case_of("c", issue("a.py", 20), issue("a.py", 40))
+    whole_function = finding("a.py", 30, 45)  # loose: overlaps 40; strict: points at 30, cites 16 lines
+    report = aggregate([score_case(case, [finding("a.py", 20), whole_function])])
+    assert (report.tp, report.fp, report.fn) == (1, 1, 1)
+    assert (report.loose.tp, report.loose.fp, report.loose.fn) == (2, 0, 0)
+    data = json.loads(render_json(report))
+    assert data["loose"] == {"tp": 2, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert data["scoring"] == {"rule": "strict", "slack": 2, "span_margin": 3}
+    assert data["cases"][0]["loose"]["tp"] == 2 and data["judged"] is None
+    text = render_text(report)
+    assert re.search(r"^strict\s+0\.500\s+0\.500\s+0\.500\s+1\s+1\s+1$", text, re.M)
+    assert re.search(r"^loose\s+1\.000\s+1\.000\s+1\.000\s+2\s+0\s+0$", text, re.M)
+    assert "span at most 3 lines wider" in text
+
+
+def test_a_judge_turns_strict_matches_with_the_wrong_explanation_into_misses():
+    case = case_of("c", issue("a.py", 5), issue("a.py", 20), issue("a.py", 40))
+    findings = [finding("a.py", 5), finding("a.py", 20), finding("a.py", 40)]
+    answers = {5: True, 20: False, 40: None}  # 40: the judge could not answer
+    asked = []
+
+    def judge(expected, found):
+        asked.append((expected.start, found.line))
+        return answers[found.line]
+
+    score = score_case(case, findings, judge=judge)
+    assert sorted(asked) == [(5, 5), (20, 20), (40, 40)]
+    assert score.strict.tp == 3
+    assert (score.judged.tp, score.judged.fp, score.judged.fn) == (1, 2, 2)
     report = aggregate([score])
-    assert (report.tp, report.fn, report.failed_runs) == (0, 1, 1)
-    assert json.loads(render_json(report))["cases"][0]["error"] == "the model timed out"
-    assert "review failed: the model timed out" in render_text(report)
+    assert report.judge_unanswered == 1
+    assert json.loads(render_json(report))["judged"]["tp"] == 1
+    text = render_text(report)
+    assert re.search(r"^judged\s+0\.333\s+0\.333\s+0\.333\s+1\s+2\s+2$", text, re.M)
+    assert "the judge gave no answer for 1 matches" in text
+
+
+def test_the_judge_is_only_asked_about_strict_matches():
+    asked = []
+    score_case(case_of("c", issue("a.py", 20)), [finding("a.py", 10, 30)], judge=lambda e, f: asked.append(f))
+    assert asked == []
 
 
 # --- repeats and stability ---------------------------------------------------------------------------
@@ -269,7 +387,8 @@ def test_text_report_shows_rows_totals_and_categories():
     assert text.startswith("reviewbot eval: 2 cases (model m)")
     assert re.search(r"^sql-case\s+1\s+1\s+1\s+0\s+0\s+block$", text, re.M)
     assert re.search(r"^clean-case\s+0\s+1\s+0\s+1\s+0\s+block \(expected pass\)$", text, re.M)
-    assert "precision 0.500  recall 1.000  f1 0.667  (tp 1, fp 1, fn 0)" in text
+    assert re.search(r"^strict\s+0\.500\s+1\.000\s+0\.667\s+1\s+1\s+0$", text, re.M)
+    assert "scores over 2 cases" in text and "failed" not in text
     assert re.search(r"^security\s+1\s+0\s+0\s", text, re.M)  # a hit counts under the expected category
     assert re.search(r"^style\s+0\s+1\s+0\s", text, re.M)  # noise counts under the finding's category
     assert not re.search(r"^bug\s", text, re.M)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from reviewbot.models import Finding, ReviewResult
+from reviewbot.suggestion import advice, advice_heading, replacement
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,
@@ -77,8 +78,11 @@ def _row(finding: Finding) -> str:
     if finding.last_line != finding.line:
         location += f"\u2013{finding.last_line}"
     message = escape_inline(finding.message, MAX_CELL_CHARS)
-    if finding.suggestion and finding.suggestion.strip():
-        message += "<br>**Suggestion:** " + escape_inline(finding.suggestion, MAX_CELL_CHARS)
+    code, advised = replacement(finding), advice(finding)
+    if code is not None:
+        message += "<br>**Suggested code:** " + escape_inline(code, MAX_CELL_CHARS)
+    elif advised is not None:
+        message += f"<br>**{advice_heading(finding)}:** " + escape_inline(advised, MAX_CELL_CHARS)
     cells = [
         finding.severity.label,
         location,

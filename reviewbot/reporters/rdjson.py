@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from reviewbot.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, dump_json
+from reviewbot.suggestion import advice, advice_heading, replacement
 
 SEVERITIES = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
 
@@ -25,16 +26,19 @@ def _source(options: ReportOptions, agent: str = "") -> dict[str, str]:
 
 def diagnostic(finding: Finding, options: ReportOptions) -> dict[str, object]:
     line_range = {"start": {"line": finding.line}, "end": {"line": finding.last_line}}
+    advised = advice(finding)
+    message = finding.message + (f"\n\n{advice_heading(finding)}:\n{advised.strip(chr(10))}" if advised else "")
     result: dict[str, object] = {
-        "message": finding.message,
+        "message": message,
         "location": {"path": finding.path, "range": line_range},
         "severity": SEVERITIES[finding.severity],
         "source": _source(options, finding.agent),
         "code": {"value": finding.category},
     }
-    if finding.suggestion is not None and finding.suggestion.strip():
-        # Whole replacement lines; reviewdog adds the final newline itself.
-        result["suggestions"] = [{"range": line_range, "text": finding.suggestion.removesuffix("\n")}]
+    code = replacement(finding)
+    if code is not None:
+        # Whole replacement lines; reviewdog adds the final newline itself. Prose never gets here (suggestion.py).
+        result["suggestions"] = [{"range": line_range, "text": code.removesuffix("\n")}]
     return result
 
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from reviewbot.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, dump_json
 from reviewbot.reporters.identity import fingerprint, is_security_category, location_hash, slug
+from reviewbot.suggestion import advice, advice_heading, replacement
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -51,9 +52,33 @@ def _rule(rule_id: str, category: str, findings: list[Finding]) -> dict[str, obj
 
 def _message(finding: Finding) -> str:
     text = finding.message.strip() or f"{TOOL_NAME}: {finding.category}"
-    if finding.suggestion and finding.suggestion.strip():
-        text += "\n\nSuggestion:\n" + finding.suggestion.strip("\n")
+    code, advised = replacement(finding), advice(finding)
+    if code is not None:
+        text += "\n\nSuggested replacement:\n" + code.strip("\n")
+    elif advised is not None:
+        text += f"\n\n{advice_heading(finding)}:\n" + advised.strip("\n")
     return text
+
+
+def _fixes(finding: Finding) -> list[dict[str, object]]:
+    """A SARIF fix replacing the finding's whole lines, only for code written for them (see suggestion.py).
+
+    A region with lines and no columns runs to the end of its last line, excluding the line break, so the inserted
+    text carries no final newline.
+    """
+    code = replacement(finding)
+    if code is None:
+        return []
+    change = {
+        "artifactLocation": {"uri": artifact_uri(finding.path), "uriBaseId": "%SRCROOT%"},
+        "replacements": [
+            {
+                "deletedRegion": {"startLine": finding.line, "endLine": finding.last_line},
+                "insertedContent": {"text": code.removesuffix("\n")},
+            }
+        ],
+    }
+    return [{"description": {"text": "Replace the flagged lines"}, "artifactChanges": [change]}]
 
 
 def _line_hashes(findings: tuple[Finding, ...]) -> list[str]:
@@ -73,6 +98,7 @@ def _result(finding: Finding, rule_index: int, rule_id: str, line_hash: str) -> 
         properties["confidence"] = finding.confidence
     if finding.reanchored_from is not None:
         properties["reanchoredFrom"] = finding.reanchored_from
+    fixes = _fixes(finding)
     return {
         "ruleId": rule_id,
         "ruleIndex": rule_index,
@@ -88,6 +114,7 @@ def _result(finding: Finding, rule_index: int, rule_id: str, line_hash: str) -> 
         ],
         "partialFingerprints": {"primaryLocationLineHash": line_hash, f"{TOOL_NAME}/v1": fingerprint(finding)},
         "properties": properties,
+        **({"fixes": fixes} if fixes else {}),
     }
 
 

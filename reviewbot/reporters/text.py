@@ -55,7 +55,9 @@ def format_finding(finding: Finding, options: ReportOptions) -> list[str]:
     if notes:
         lines.append(INDENT + notes)
     if finding.suggestion and finding.suggestion.strip():
-        lines.append(INDENT + "suggestion:")
+        from reviewbot.suggestion import replacement
+
+        lines.append(INDENT + ("suggestion:" if replacement(finding) is not None else "advice:"))
         lines.extend(INDENT * 2 + ln.rstrip() for ln in sanitize_terminal(finding.suggestion).strip("\n").splitlines())
     return lines
 
