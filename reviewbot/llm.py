@@ -419,6 +419,10 @@ def _reason(exc: Exception) -> str:
         found = body
     if found is not None and not isinstance(found, str):
         found = json.dumps(found, ensure_ascii=False, default=str)[:4 * MAX_REASON_CHARS]
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    if found and isinstance(code, str) and code not in found:
+        found = f"{found} ({code})"  # OpenAI's context_length_exceeded is in the code, not the message
     if not found:
         found = getattr(exc, "message", None) or str(exc)
     return one_line(str(found)) or type(exc).__name__
