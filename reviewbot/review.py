@@ -405,7 +405,14 @@ def _cut_words(attempt: _Try) -> str:
     from reviewbot.answer import is_looping
 
     tokens = attempt.tokens_out or attempt.max_tokens
+    if _context_ran_out(attempt):
+        return f"was cut off at {tokens} of {attempt.max_tokens} tokens (the server's context was full)"
     return f"was cut off at {tokens} tokens" + (" (it was repeating itself)" if is_looping(attempt.text) else "")
+
+
+def _context_ran_out(attempt: _Try) -> bool:
+    """Cut before its allowance: the server stopped because prompt and answer filled its context (llama-server)."""
+    return attempt.cut and 0 < attempt.tokens_out < attempt.max_tokens
 
 
 def _keep_complete(out: _Outcome, attempt: _Try, req: PlannedRequest) -> str:
@@ -486,7 +493,8 @@ def _shrink(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, ke
 
     bigger = 2 * first.max_tokens
     prompt_tokens = req.estimated_tokens - req.answer_tokens
-    if first.cut and not is_looping(first.text) and budget_tokens and prompt_tokens + bigger <= budget_tokens:
+    if (first.cut and not is_looping(first.text) and not _context_ran_out(first) and budget_tokens
+            and prompt_tokens + bigger <= budget_tokens):
         again = _try(model, list(req.messages), req, out, bigger)
         if again.parsed is not None:
             _store(cache, key, again)
@@ -496,11 +504,17 @@ def _shrink(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, ke
         if again.failure:
             out.error = again.failure
             return out
-        return _give_up(model, req, again if (again.cut or again.overflow) else first, out,
-                        f" (asked again with {bigger} tokens: {again.problem or 'no better'})")
+        if again.cut:
+            out.error = (f"the answer of {model.describe()} {_cut_words(first)}, and again at "
+                         f"{again.tokens_out or bigger} tokens when asked with {bigger} tokens of room")
+            out.error += _keep_complete(out, again, req)
+            return out
+        return _give_up(model, req, again if again.overflow else first, out,
+                        f" (asked again with {bigger} tokens: {again.problem})")
     halves = split_chunk(req.chunk) if req.parts is not None else None
     if halves is None:
-        room = "" if first.overflow else f" and {bigger} tokens of answer room do not fit max_request_tokens"
+        room = "" if first.overflow or _context_ran_out(first) or is_looping(first.text) else (
+            f" and {bigger} tokens of answer room do not fit max_request_tokens")
         return _give_up(model, req, first, out, f"; the chunk is a single hunk that cannot be split{room}")
     why = "was too large for the server's context" if first.overflow else _cut_words(first)
     out.notes.append(f"the request about {', '.join(req.chunk.paths)} {why}; asked again in two halves")

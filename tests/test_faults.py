@@ -190,7 +190,8 @@ def test_empty_answer_is_an_error_not_no_findings(staged, model_server, cli):
     result = cli("diff", "--staged")
     assert result.exit_code == 3
     (line,) = error_lines(result)
-    assert "cut off at 8192 tokens" in line and "no JSON" not in line
+    assert "cut off at 4096 tokens, and again at 8192 tokens when asked with 8192 tokens of room" in line
+    assert "no JSON" not in line
     assert [r["max_tokens"] for r in model_server.requests] == [4096, 8192]
     assert "0 files reviewed" in result.stderr and "could not review: app/service.py" in result.stderr
 
