@@ -214,7 +214,7 @@ class ChatModel:
                                     seed, max_tokens)
             except openai.APIStatusError as exc:
                 reason = _reason(exc)
-                if _OVERFLOW.search(reason) and exc.status_code in (400, 413, 422, 500, 503):
+                if exc.status_code == 413 or (_OVERFLOW.search(reason) and exc.status_code in (400, 422, 500, 503)):
                     raise ContextOverflowError(
                         f"the request is too large for the context of {self.describe()} "
                         f"(HTTP {exc.status_code}: {self._clean(reason)})"

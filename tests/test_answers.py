@@ -249,6 +249,7 @@ def test_context_overflow_is_split_and_never_retried_as_a_server_fault(two_files
     (400, {"error": {"message": "too long", "type": "invalid_request_error", "code": "context_length_exceeded"}}),
     (400, {"error": {"code": 400, "message": "the request exceeds the available context size, try increasing it",
                      "type": "exceed_context_size_error", "n_prompt_tokens": 1183, "n_ctx": 512}}),
+    (413, "<html><body><h1>413 Request Entity Too Large</h1></body></html>"),  # a proxy in front of the server
 ])
 def test_an_overflow_that_cannot_be_split_says_too_large(staged, model_server, cli, status, body):
     model_server.fail(status, body, times=5)
