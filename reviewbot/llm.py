@@ -123,7 +123,8 @@ def is_local_url(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     if not host:
         return False
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")) or "." not in host and ":" not in host:
+    single_label = "." not in host and ":" not in host  # `ollama`, `llm`: a name on the local network
+    if single_label or host.endswith((".localhost", ".local", ".internal", ".lan")):
         return True
     try:
         address = ipaddress.ip_address(host)
