@@ -347,3 +347,29 @@ def _truncated_note(where: str, kept: int, total: int, chars: int, line_chars: i
         f"{where} clipped to {kept} of {total} lines, and that line to {chars} of {line_chars} characters, "
         "to fit the token budget"
     )
+
+
+def split_chunk(chunk: Chunk) -> tuple[Chunk, Chunk] | None:
+    """The chunk in two halves of about equal size, for asking again when an answer was cut off or the server's
+    context was too small: by files when it has several, else by hunks; None for a single hunk."""
+    if len(chunk.files) > 1:
+        sizes = [sum(len(ln.text) for h in f.hunks for ln in h.lines) + 1 for f in chunk.files]
+        cut = _half_point(sizes)
+        return Chunk(chunk.files[:cut], chunk.notes), Chunk(chunk.files[cut:], chunk.notes)
+    if len(chunk.files) == 1 and len(chunk.files[0].hunks) > 1:
+        f = chunk.files[0]
+        cut = _half_point([len(h.lines) + 1 for h in f.hunks])
+        return (Chunk((replace(f, hunks=f.hunks[:cut]),), chunk.notes),
+                Chunk((replace(f, hunks=f.hunks[cut:]),), chunk.notes))
+    return None
+
+
+def _half_point(sizes: Sequence[int]) -> int:
+    """The index (1..len-1) that splits `sizes` into two runs of the most even total."""
+    total, running, best, best_gap = sum(sizes), 0, 1, None
+    for i, size in enumerate(sizes[:-1], 1):
+        running += size
+        gap = abs(total - 2 * running)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = i, gap
+    return best

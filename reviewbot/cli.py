@@ -59,7 +59,10 @@ def review_options(func: Callable) -> Callable:
                      help="Which findings count [default: added]."),
         click.option("--on-error", type=click.Choice(["warn", "fail"]),
                      help="When the model cannot be reached: warn (exit 0) or fail (exit 3)."),
-        click.option("--timeout", type=float, help="Seconds to wait for one answer."),
+        click.option("--timeout", type=float,
+                     help="Seconds to wait for one answer [default: 120 hosted; local servers 60 + 1 per 8 tokens]."),
+        click.option("--response-format", type=click.Choice(["auto", "json_schema", "json_object", "none"]),
+                     help="Structured output to ask for [default: auto, stepping down as the server refuses]."),
         click.option("--max-request-tokens", type=int, help="Token budget of one request."),
         click.option("--concurrency", "-j", type=int, help="Requests in flight at once."),
         click.option("--no-cache", is_flag=True, default=False, help="Ignore and do not fill the result cache."),
@@ -79,7 +82,7 @@ def review_options(func: Callable) -> Callable:
 def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
     """Map option values onto config keys; None means 'not given' so lower layers show through."""
     keys = ("model", "base_url", "fail_on", "filter_mode", "on_error", "timeout", "max_request_tokens", "concurrency",
-            "min_confidence", "max_findings", "verify", "samples")
+            "min_confidence", "max_findings", "verify", "samples", "response_format")
     out = {k: kw.get(k) for k in keys}
     agents = kw.get("agents") or ()
     if len(agents) == 1:

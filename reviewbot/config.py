@@ -196,7 +196,11 @@ KEYS: dict[str, Key] = {
         Key("max_answer_tokens", _at_least(1), 4096, "tokens reserved for the model's answer"),
         Key("concurrency", _at_least(1), 4, "requests in flight at once"),
         Key("cache", _bool, True, "reuse answers for unchanged content"),
-        Key("timeout", _positive, 120.0, "seconds to wait for one model answer"),
+        Key("timeout", _positive, None, "seconds to wait for one model answer (default: 120 for hosted endpoints; "
+                                        "for local ones 60 plus 1 per 8 answer tokens)"),
+        Key("response_format", _choice("auto", "json_schema", "json_object", "none"), "auto",
+            "structured output to ask for: auto (json_schema, stepping down to json_object, then none), "
+            "json_schema, json_object or none"),
         Key("retries", _at_least(0), 3, "retries on 429, 5xx and connection errors"),
         Key("temperature", _at_least(0, _float), 0.0, "sampling temperature"),
         Key("seed", _int, 0, "sampling seed, where the server supports it"),

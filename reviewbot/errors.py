@@ -41,3 +41,7 @@ class ModelError(ReviewbotError):
 
 class OutputParseError(ModelError):
     """The model's answer could not be read as the JSON contract."""
+
+
+class ContextOverflowError(ModelError):
+    """The server said the request does not fit its context window: the request is too large, the server is fine."""

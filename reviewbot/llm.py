@@ -6,7 +6,18 @@ Retries are reviewbot's own (the SDK's are switched off) so that they are bounde
 exponential backoff and jitter, at most `max_retries` times; a server asking for a longer pause is not waited
 for. Once the endpoint itself has failed (unreachable, timing out, rejecting the key, unknown model), later
 requests of the same run fail at once instead of repeating the wait. Errors leave this module as ModelError
-sentences that name the model and the endpoint, never the key.
+sentences that name the model and the endpoint and keep the server's whole reason on one line, never the key.
+
+Real servers differ in what they accept and how they say no (docs/offline.md):
+- response_format: `auto` asks for json_schema, then json_object, then nothing, stepping down when a server
+  rejects a format: with a 4xx, or with a 5xx whose body names the format (llama-cpp-python answers json_schema
+  with a 500 "Input should be 'text' or 'json_object'"). The rung that works is remembered per endpoint for the run
+  (one FormatLadder shared by every model of the run) and reported with each answer.
+- A request larger than the server's context (400/500 "Context size has been exceeded", "maximum context length",
+  "context_length_exceeded" ...) raises ContextOverflowError at once: the request is too large, the server is not
+  at fault, so it is neither retried as is nor counted against the endpoint.
+- Timeouts: the `timeout` setting when given; else 120 s for hosted endpoints, and for local ones (loopback, private
+  networks, single-label hosts) 60 s plus 1 s per 8 requested answer tokens (CPU servers generate slowly).
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from reviewbot.errors import ConfigError, ModelError
+from reviewbot.errors import ConfigError, ContextOverflowError, ModelError
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 
@@ -30,17 +41,49 @@ MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 30.0  # longest Retry-After honoured: a pre-commit hook must not hang for minutes
 _RETRY_STATUSES = frozenset({408, 409, 429})
 
+RESPONSE_FORMATS = ("auto", "json_schema", "json_object", "none")
+HOSTED_TIMEOUT = 120.0  # seconds, for endpoints on the internet
+LOCAL_TIMEOUT_BASE = 60.0  # seconds, for local endpoints, plus:
+LOCAL_TOKENS_PER_SECOND = 8.0  # the slowest generation speed a local server is waited for
+MAX_REASON_CHARS = 500  # a server's reason, on one line, is cut after this many characters
+
+# What servers say when a request does not fit their context (llama-server, vLLM, OpenAI, LM Studio, Ollama).
+_OVERFLOW = re.compile(
+    r"context size has been exceeded|exceeds? the (?:available )?context|maximum context length|context_length_exceeded"
+    r"|exceed_context_size|too many tokens|context window|prompt is too long|input is too long|longer than the "
+    r"model's context|n_ctx|requested tokens? \(\d+\) exceed",
+    re.IGNORECASE,
+)
+# What servers say when they do not support a response_format (a 5xx must say so to count as a rejection).
+_FORMAT_REJECTED = re.compile(
+    r"response_format|json_schema|json_object|input should be 'text'|structured output|guided_json|grammar",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelSettings:
     model: str
     base_url: str | None = None  # None: the SDK default (OPENAI_BASE_URL or api.openai.com)
     api_key: str | None = field(default=None, repr=False)
-    timeout: float = 120.0
+    timeout: float | None = None  # None: by endpoint kind and requested tokens (timeout_for)
     max_retries: int = 3
     temperature: float | None = 0.0
     seed: int | None = 0
     max_answer_tokens: int = 4096
+    response_format: str = "auto"
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_url(self.base_url or DEFAULT_OPENAI_URL)
+
+    def timeout_for(self, max_tokens: int) -> float:
+        """Seconds to wait for one answer of at most `max_tokens` tokens."""
+        if self.timeout is not None:
+            return float(self.timeout)
+        if self.is_local:
+            return LOCAL_TIMEOUT_BASE + max_tokens / LOCAL_TOKENS_PER_SECOND
+        return HOSTED_TIMEOUT
 
     @property
     def endpoint(self) -> str:
@@ -64,16 +107,71 @@ class Completion:
     tokens_in: int = 0
     tokens_out: int = 0
     finish_reason: str | None = None
+    response_format: str = "none"  # the rung of the format ladder the answer was asked with
+    max_tokens: int = 0  # the answer allowance it was asked with
+
+    @property
+    def cut_off(self) -> bool:
+        """The answer hit the token limit: whatever it holds is not the whole answer."""
+        return self.finish_reason == "length"
+
+
+def is_local_url(url: str) -> bool:
+    """Loopback, private-network and single-label hosts (localhost, 10.x, 192.168.x, `ollama` in a compose file)."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if not host:
+        return False
+    single_label = "." not in host and ":" not in host  # `ollama`, `llm`: a name on the local network
+    if single_label or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+class FormatLadder:
+    """The response formats still to try with one endpoint, best first; shared by every model of a run."""
+
+    def __init__(self, setting: str = "auto") -> None:
+        if setting not in RESPONSE_FORMATS:
+            raise ConfigError(f"response_format must be one of {', '.join(RESPONSE_FORMATS)}, not {setting!r}")
+        self.setting = setting
+        self._rungs = {"auto": ["json_schema", "json_object", "none"], "json_schema": ["json_schema"],
+                       "json_object": ["json_object"], "none": ["none"]}[setting]
+        self._lock = threading.Lock()
+        self.rejections: list[str] = []  # why each rung was left, for the user
+
+    @property
+    def current(self) -> str:
+        with self._lock:
+            return self._rungs[0]
+
+    def step_down(self, rejected: str, reason: str) -> bool:
+        """Leave `rejected` for the next rung; False when there is none. Another thread may have stepped already."""
+        with self._lock:
+            if self._rungs[0] != rejected:
+                return True
+            if len(self._rungs) == 1:
+                return False
+            self._rungs.pop(0)
+            self.rejections.append(f"{rejected}: {reason}")
+            return True
 
 
 class ChatModel:
     """Sends message lists and returns the answer text; remembers which response_format the server accepts."""
 
-    def __init__(self, settings: ModelSettings, *, use_schema: dict | None = None) -> None:
+    def __init__(self, settings: ModelSettings, *, use_schema: dict | None = None,
+                 ladder: FormatLadder | None = None) -> None:
         import openai  # deferred: importing openai costs ~0.45 s, and --help/--version must stay fast
 
         timeout = settings.timeout
-        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+                                        and math.isfinite(timeout) and timeout > 0):
             # httpx rejects these only when the request is sent, some of them with a traceback (inf overflows)
             raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout!r}")
         self.settings = settings
@@ -84,18 +182,12 @@ class ChatModel:
         self._client = openai.OpenAI(
             api_key=settings.api_key or "not-needed",  # local servers accept any key; the SDK insists on one
             base_url=settings.base_url,
-            timeout=settings.timeout,
+            timeout=settings.timeout_for(settings.max_answer_tokens),
             max_retries=0,  # retries are ours: see the module docstring
             default_headers=None if settings.api_key else anonymous,
         )
         self._schema = use_schema
-        # Ladder of response formats; a server that rejects one (400) is asked with the next, once per run.
-        self._formats: list[dict | None] = []
-        if use_schema is not None:
-            self._formats.append(
-                {"type": "json_schema", "json_schema": {"name": "review", "strict": True, "schema": use_schema}}
-            )
-        self._formats += [{"type": "json_object"}, None]
+        self.ladder = ladder or FormatLadder(settings.response_format)
         self._lock = threading.Lock()
         self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
 
@@ -104,35 +196,63 @@ class ChatModel:
 
     def complete(
         self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review",
+        schema_name: str = "review", max_tokens: int | None = None,
     ) -> Completion:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
-        which rung of the format ladder the server accepts is shared by every call."""
+        `max_tokens` the answer allowance. Which rung of the format ladder the server accepts is shared by every
+        call. A cut answer (finish_reason "length") is returned as it is, for the caller to judge."""
         openai = self._openai
+        max_tokens = max_tokens or self.settings.max_answer_tokens
         attempt = 0
         while True:
+            rung = self.ladder.current
             with self._lock:
-                fmt = self._formats[0]
                 broken = self._broken
             if broken:
                 raise ModelError(broken)
             try:
-                return self._create(messages, _with_schema(fmt, schema, schema_name), seed)
-            except openai.BadRequestError as exc:
-                # Servers without structured outputs answer 400; step down the ladder and try again.
-                with self._lock:
-                    if fmt is not None and self._formats and self._formats[0] == fmt and len(self._formats) > 1:
-                        self._formats.pop(0)
+                return self._create(messages, rung, schema if schema is not None else self._schema, schema_name,
+                                    seed, max_tokens)
+            except openai.APIStatusError as exc:
+                reason = _reason(exc)
+                if exc.status_code == 413 or (_OVERFLOW.search(reason) and exc.status_code in (400, 422, 500, 503)):
+                    raise ContextOverflowError(
+                        f"the request is too large for the context of {self.describe()} "
+                        f"(HTTP {exc.status_code}: {self._clean(reason)})"
+                    ) from None
+                if self._format_rejected(exc, rung, reason):
+                    if self.ladder.step_down(rung, self._clean(reason)):
                         continue
-                    if fmt is not None and self._formats and self._formats[0] != fmt:
-                        continue  # another thread already stepped down
-                raise ModelError(self._explain(exc)) from None
+                    raise ModelError(self._explain(exc) + self._format_hint(rung)) from None
+                if isinstance(exc, openai.BadRequestError):
+                    raise ModelError(self._explain(exc)) from None
+                wait = self._retry_wait(exc, attempt)
+                if wait is None:
+                    raise self._give_up(exc, attempt, max_tokens) from None
+                time.sleep(wait)
+                attempt += 1
             except openai.APIError as exc:
                 wait = self._retry_wait(exc, attempt)
                 if wait is None:
-                    raise self._give_up(exc, attempt) from None
+                    raise self._give_up(exc, attempt, max_tokens) from None
                 time.sleep(wait)
                 attempt += 1
+
+    @staticmethod
+    def _format_rejected(exc, rung: str, reason: str) -> bool:
+        """A server saying no to the response_format: any 4xx but those about the key, model, path or rate, or a
+        5xx whose body names the format."""
+        if rung == "none":
+            return False
+        status = exc.status_code
+        if 400 <= status < 500 and status not in (401, 403, 404, 408, 409, 429):
+            return True
+        return status >= 500 and bool(_FORMAT_REJECTED.search(reason))
+
+    def _format_hint(self, rung: str) -> str:
+        if self.ladder.setting == "auto":
+            return ""
+        return f" (response_format = {rung} is set; try response_format = \"auto\")"
 
     def _retryable(self, exc: Exception) -> bool:
         openai = self._openai
@@ -154,9 +274,9 @@ class ChatModel:
             return asked if asked <= MAX_RETRY_AFTER else None
         return min(INITIAL_BACKOFF * 2**attempt, MAX_BACKOFF) * (1 - 0.25 * random.random())
 
-    def _give_up(self, exc: Exception, attempt: int) -> ModelError:
+    def _give_up(self, exc: Exception, attempt: int, max_tokens: int = 0) -> ModelError:
         openai = self._openai
-        message = self._explain(exc)
+        message = self._explain(exc, max_tokens)
         asked = _retry_after(exc)
         if (asked is not None and asked > MAX_RETRY_AFTER and attempt < self.settings.max_retries
                 and self._retryable(exc)):
@@ -170,16 +290,20 @@ class ChatModel:
                 self._broken = self._broken or message
         return ModelError(message)
 
-    def _create(self, messages, fmt, seed) -> Completion:
+    def _create(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int) -> Completion:
         s = self.settings
-        kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": s.max_answer_tokens}
+        kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": max_tokens,
+                        "timeout": s.timeout_for(max_tokens)}
         if s.temperature is not None:
             kwargs["temperature"] = s.temperature
         chosen_seed = s.seed if seed is None else seed
         if chosen_seed is not None:
             kwargs["seed"] = chosen_seed
-        if fmt is not None:
-            kwargs["response_format"] = fmt
+        if rung == "json_schema" and schema is not None:
+            kwargs["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": schema_name, "strict": True, "schema": schema}}
+        elif rung in ("json_schema", "json_object"):
+            kwargs["response_format"] = {"type": "json_object"}
         try:
             response = self._client.chat.completions.create(**kwargs)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:  # a 200 that is not JSON: a proxy's HTML page
@@ -199,24 +323,30 @@ class ChatModel:
         usage = getattr(response, "usage", None)
         tokens_in = _count(getattr(usage, "prompt_tokens", 0))
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
-        if not text.strip():
-            # Reasoning models sometimes spend the whole answer budget thinking: that is not "no findings".
+        if not text.strip() and finish_reason != "length":
             reason = finish_reason or "unknown"
             raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
-        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason)
+        # An empty answer cut off by the limit (a reasoning model that spent it all thinking) goes back as a cut answer.
+        used = "json_schema" if rung == "json_schema" and schema is not None else (
+            "json_object" if rung != "none" else "none")
+        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason,
+                          response_format=used, max_tokens=max_tokens)
 
-    def _explain(self, exc: Exception) -> str:
-        text = self._explain_raw(exc)
+    def _explain(self, exc: Exception, max_tokens: int = 0) -> str:
+        return self._clean(self._explain_raw(exc, max_tokens or self.settings.max_answer_tokens))
+
+    def _clean(self, text: str) -> str:
         key = self.settings.api_key
         if key and len(key) >= 4:
             text = text.replace(key, "***")  # a server may echo the key back; it never reaches the user's screen
         return text
 
-    def _explain_raw(self, exc: Exception) -> str:
+    def _explain_raw(self, exc: Exception, max_tokens: int) -> str:
         openai = self._openai
         where = self.describe()
         if isinstance(exc, openai.APITimeoutError):
-            return f"{where} did not answer within {self.settings.timeout:g} s (set --timeout to wait longer)"
+            waited = self.settings.timeout_for(max_tokens)
+            return f"{where} did not answer within {waited:g} s (set --timeout to wait longer)"
         if isinstance(exc, openai.APIConnectionError):
             return f"could not connect to {where}: {_short(exc)}"
         if isinstance(exc, openai.AuthenticationError):
@@ -226,14 +356,8 @@ class ChatModel:
         if isinstance(exc, openai.RateLimitError):
             return f"{where} answered 429 (rate limited)"
         if isinstance(exc, openai.APIStatusError):
-            return f"{where} answered HTTP {exc.status_code}: {_short(exc)}"
+            return f"{where} answered HTTP {exc.status_code}: {_reason(exc)}"
         return f"{where} failed: {_short(exc)}"
-
-
-def _with_schema(fmt: dict | None, schema: dict | None, name: str) -> dict | None:
-    if schema is None or fmt is None or fmt.get("type") != "json_schema":
-        return fmt
-    return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -268,6 +392,38 @@ _ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\x07\x1b]*
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def one_line(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """Server text fit for a terminal: no escape sequences or control characters, all of it on one line, cut with
+    an ellipsis after `limit` characters."""
+    text = " ".join(_UNPRINTABLE.sub(" ", _ESCAPE_SEQUENCE.sub("", text)).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return _UNPRINTABLE.sub("", _ESCAPE_SEQUENCE.sub("", text))[:300]
+    return one_line(str(exc)) or type(exc).__name__
+
+
+def _reason(exc: Exception) -> str:
+    """The server's own words for an HTTP error: the message of an OpenAI-style error body, FastAPI's `detail`,
+    or the raw body, on one line (a pydantic validation error's cause is on its second line)."""
+    body = getattr(exc, "body", None)
+    found = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            found = inner.get("message") or inner.get("detail")
+        elif isinstance(inner, str):
+            found = inner
+        if found is None and "detail" in body:
+            found = body["detail"]
+    elif isinstance(body, str):
+        found = body
+    if found is not None and not isinstance(found, str):
+        found = json.dumps(found, ensure_ascii=False, default=str)[:4 * MAX_REASON_CHARS]
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    if found and isinstance(code, str) and code not in found:
+        found = f"{found} ({code})"  # OpenAI's context_length_exceeded is in the code, not the message
+    if not found:
+        found = getattr(exc, "message", None) or str(exc)
+    return one_line(str(found)) or type(exc).__name__

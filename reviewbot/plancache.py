@@ -52,7 +52,7 @@ PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), 
 
 # The classes a stored plan is made of; nothing else may be named in one.
 _PLAN_CLASSES = frozenset({
-    ("reviewbot.review", "Plan"), ("reviewbot.review", "PlannedRequest"),
+    ("reviewbot.review", "Plan"), ("reviewbot.review", "PlannedRequest"), ("reviewbot.prompt", "PromptParts"),
     ("reviewbot.models", "Chunk"), ("reviewbot.models", "FileDiff"), ("reviewbot.models", "Hunk"),
     ("reviewbot.models", "Line"), ("reviewbot.models", "Skipped"), ("reviewbot.models", "Finding"),
     ("reviewbot.models", "Severity"), ("reviewbot.models", "Coverage"),

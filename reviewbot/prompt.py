@@ -197,16 +197,24 @@ def build_messages(
     ]
 
 
-def retry_message(previous_answer: str) -> list[dict[str, str]]:
-    """Follow-up turn used once when an answer could not be read as the JSON contract."""
-    return [
-        {"role": "assistant", "content": previous_answer[:4000]},
-        {
-            "role": "user",
-            "content": "That answer was not a JSON object in the requested shape. Answer again with only the JSON "
-            'object {"findings": [...], "summary": "..."} and no other text.',
-        },
-    ]
+def retry_message(previous_answer: str, problem: str = "") -> list[dict[str, str]]:
+    """Follow-up turn used once when an answer could not be read as the JSON contract.
+
+    The previous answer is shown back only when it is short and not a loop: a model shown its own loop loops again.
+    """
+    from reviewbot.answer import is_looping
+
+    turns = []
+    if len(previous_answer) <= 2000 and not is_looping(previous_answer):
+        turns.append({"role": "assistant", "content": previous_answer})
+    why = f" ({problem})" if problem else ""
+    turns.append({
+        "role": "user",
+        "content": f"That answer was not a JSON object in the requested shape{why}. Answer again with only the JSON "
+        'object {"findings": [...], "summary": "..."} and no other text; use the file paths and line numbers '
+        "exactly as the diff shows them.",
+    })
+    return turns
 
 
 def instructions_for(paths: Sequence[str], table: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

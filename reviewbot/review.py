@@ -15,8 +15,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from reviewbot import findings as findings_mod
-from reviewbot.answer import parse_answer
-from reviewbot.errors import ModelError, OutputParseError
+from reviewbot.answer import ParsedAnswer, complete_findings, parse_answer
+from reviewbot.errors import ContextOverflowError, ModelError, OutputParseError
 from reviewbot.models import Chunk, Coverage, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
 from reviewbot.prompt import (
     PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, remembering_renderer, retry_message,
@@ -38,6 +38,7 @@ class PlannedRequest:
     messages: tuple[dict, ...]
     answer_tokens: int  # the answer allowance the request reserves (max_tokens)
     seed: int | None = None
+    parts: PromptParts | None = None  # what surrounds the diff: rebuilds the messages for half the chunk
 
     @cached_property
     def estimated_tokens(self) -> int:
@@ -67,8 +68,11 @@ class _Outcome:
     findings: list[Finding] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     invalid: int = 0
+    echoed: int = 0
     summary: str = ""
     error: str | None = None
+    error_paths: tuple[str, ...] = ()  # the paths the error concerns when not the whole chunk (half of a split)
+    notes: list[str] = field(default_factory=list)  # said to the user: cut answers, findings kept from them
 
 
 # -- planning --------------------------------------------------------------------------------------------
@@ -313,7 +317,8 @@ def _make_plan(
             for sample in range(max(1, settings.samples)):
                 requests.append(
                     PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
-                                   seed=settings.seed + sample if settings.seed is not None else sample)
+                                   seed=settings.seed + sample if settings.seed is not None else sample,
+                                   parts=chunk_parts)
                 )
     return Plan(
         diff=diff,
@@ -426,43 +431,211 @@ def request_key(req: PlannedRequest, endpoint: str, settings: Settings) -> str:
     )
 
 
-def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str) -> _Outcome:
-    """One planned request: from the cache, or from the model with one retry on an unreadable answer."""
+@dataclass(frozen=True)
+class _Try:
+    """One answer from the model, judged."""
+
+    text: str = ""
+    parsed: ParsedAnswer | None = None
+    problem: str = ""  # why the answer is not a review
+    cut: bool = False  # finish_reason "length"
+    tokens_out: int = 0
+    max_tokens: int = 0
+    overflow: str = ""  # the server said the request does not fit its context
+    failure: str = ""  # the request failed (server or network)
+    metadata: dict = field(default_factory=dict)
+
+
+def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outcome, max_tokens: int) -> _Try:
+    """Ask once and judge the answer; the tokens spent are added to `out` whatever the answer is."""
+    try:
+        completion = model.complete(messages, seed=req.seed, max_tokens=max_tokens)
+    except ContextOverflowError as exc:
+        return _Try(overflow=str(exc), max_tokens=max_tokens)
+    except ModelError as exc:
+        return _Try(failure=str(exc), max_tokens=max_tokens)
+    out.usage = out.usage + Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
+    metadata = {"finish_reason": completion.finish_reason, "response_format": completion.response_format,
+                "max_tokens": max_tokens}
+    base = dict(text=completion.text, tokens_out=completion.tokens_out, max_tokens=max_tokens, metadata=metadata)
+    if completion.cut_off:
+        return _Try(cut=True, problem="the answer was cut off", **base)
+    try:
+        return _Try(parsed=parse_answer(completion.text, agent=req.agent), **base)
+    except OutputParseError as exc:
+        return _Try(problem=str(exc), **base)
+
+
+def _use(out: _Outcome, parsed: ParsedAnswer) -> _Outcome:
+    out.findings += list(parsed.findings)
+    out.invalid += parsed.invalid
+    out.echoed += parsed.echoed
+    if parsed.summary:
+        out.summary = f"{out.summary} {parsed.summary}".strip()
+    return out
+
+
+def _store(cache: ResultCache | None, key: str, attempt: _Try) -> None:
+    """Only a complete answer that is a review is ever cached, with how it was asked for."""
+    if cache is not None and attempt.parsed is not None and not attempt.cut:
+        cache.put(key, json.dumps({"text": attempt.text, **attempt.metadata}))
+
+
+def _from_cache(hit: str, agent: str) -> ParsedAnswer | None:
+    try:
+        entry = json.loads(hit)
+        if entry.get("finish_reason") == "length":
+            return None
+        return parse_answer(entry["text"], agent=agent)
+    except (OutputParseError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # a stale or damaged entry: ask again
+
+
+def _cut_words(attempt: _Try) -> str:
+    from reviewbot.answer import is_looping
+
+    tokens = attempt.tokens_out or attempt.max_tokens
+    if _context_ran_out(attempt):
+        return f"was cut off at {tokens} of {attempt.max_tokens} tokens (the server's context was full)"
+    return f"was cut off at {tokens} tokens" + (" (it was repeating itself)" if is_looping(attempt.text) else "")
+
+
+def _context_ran_out(attempt: _Try) -> bool:
+    """Cut before its allowance: the server stopped because prompt and answer filled its context (llama-server)."""
+    return attempt.cut and 0 < attempt.tokens_out < attempt.max_tokens
+
+
+def _keep_complete(out: _Outcome, attempt: _Try, req: PlannedRequest) -> str:
+    """Keep the findings of a cut answer that provably ended before the cut, say so; returns words for the error."""
+    if not attempt.cut:
+        return ""
+    salvage = complete_findings(attempt.text, agent=req.agent)
+    if not salvage.findings:
+        return ""
+    out.findings += list(salvage.findings)
+    where = ", ".join(req.chunk.paths)
+    closed = " after its findings list closed" if salvage.array_closed else ""
+    out.notes.append(
+        f"the answer about {where} {_cut_words(attempt)}{closed}: {len(salvage.findings)} complete finding(s) "
+        "from it are shown, anything after them was lost"
+    )
+    return f"; {len(salvage.findings)} complete finding(s) from the cut answer are shown"
+
+
+def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str, *,
+         budget_tokens: int | None = None, may_shrink: bool = True) -> _Outcome:
+    """One planned request: from the cache, or from the model.
+
+    An unusable answer (not the answer schema) is asked again once, with what was wrong. A cut answer, or a request
+    too large for the server's context, is asked again once as two halves of the chunk (or, for a cut answer that is
+    not a loop, with twice the answer allowance when that fits the budget); a loop is never shown back to the model.
+    When that fails too the chunk could not be reviewed: complete findings of a cut answer are kept, with a note.
+    """
     out = _Outcome()
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
-            try:
-                parsed = parse_answer(json.loads(hit)["text"], agent=req.agent)
-                out.findings, out.invalid, out.summary = list(parsed.findings), parsed.invalid, parsed.summary
+            parsed = _from_cache(hit, req.agent)
+            if parsed is not None:
                 out.usage = Usage(cached=1)
-                return out
-            except (OutputParseError, ValueError, KeyError, TypeError):
-                pass  # a stale or damaged entry: ask again
+                return _use(out, parsed)
     messages = list(req.messages)
-    completion = model.complete(messages, seed=req.seed)
-    out.usage = Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
-    text = completion.text
-    try:
-        parsed = parse_answer(text, agent=req.agent)
-    except OutputParseError:
-        # Tokens already spent stay counted even when the second answer fails too.
-        try:
-            again = model.complete(messages + retry_message(text), seed=req.seed)
-        except ModelError as exc:
-            out.error = str(exc)
-            return out
-        out.usage = out.usage + Usage(requests=1, tokens_in=again.tokens_in, tokens_out=again.tokens_out)
-        text = again.text
-        try:
-            parsed = parse_answer(text, agent=req.agent)
-        except OutputParseError as exc:
-            out.error = f"{model.describe()} answered twice with no usable JSON ({exc})"
-            return out
-    if cache is not None:
-        cache.put(key, json.dumps({"text": text}))
-    out.findings, out.invalid, out.summary = list(parsed.findings), parsed.invalid, parsed.summary
+    first = _try(model, messages, req, out, req.answer_tokens)
+    if first.parsed is not None:
+        _store(cache, key, first)
+        return _use(out, first.parsed)
+    if first.failure:
+        out.error = first.failure
+        return out
+    if first.cut or first.overflow:
+        if may_shrink:
+            return _shrink(model, req, cache, key, first, out, budget_tokens)
+        return _give_up(model, req, first, out, "")
+    # A complete answer that is not a review: once more, saying what was wrong.
+    again = _try(model, messages + retry_message(first.text, first.problem), req, out, req.answer_tokens)
+    if again.parsed is not None:
+        _store(cache, key, again)
+        return _use(out, again.parsed)
+    if again.failure:
+        out.error = again.failure
+        return out
+    if again.cut or again.overflow:
+        return _give_up(model, req, again, out, "")
+    out.error = f"{model.describe()} answered twice with no usable answer ({again.problem})"
     return out
+
+
+def _give_up(model: ChatModel, req: PlannedRequest, attempt: _Try, out: _Outcome, after: str) -> _Outcome:
+    if attempt.overflow:
+        out.error = attempt.overflow + after
+    else:
+        out.error = f"the answer of {model.describe()} {_cut_words(attempt)}{after}"
+        out.error += _keep_complete(out, attempt, req)
+    return out
+
+
+def _shrink(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str, first: _Try, out: _Outcome,
+            budget_tokens: int | None) -> _Outcome:
+    """The one retry after a cut answer or a context overflow: more answer room when that is the cure and fits,
+    else the chunk in two halves, each asked on its own (and cached under its own key)."""
+    from reviewbot.answer import is_looping
+    from reviewbot.chunking import split_chunk
+
+    bigger = 2 * first.max_tokens
+    prompt_tokens = req.estimated_tokens - req.answer_tokens
+    if (first.cut and not is_looping(first.text) and not _context_ran_out(first) and budget_tokens
+            and prompt_tokens + bigger <= budget_tokens):
+        again = _try(model, list(req.messages), req, out, bigger)
+        if again.parsed is not None:
+            _store(cache, key, again)
+            out.notes.append(f"the answer about {', '.join(req.chunk.paths)} {_cut_words(first)}; asked again "
+                             f"with {bigger} tokens of room")
+            return _use(out, again.parsed)
+        if again.failure:
+            out.error = again.failure
+            return out
+        if again.cut:
+            out.error = (f"the answer of {model.describe()} {_cut_words(first)}, and again at "
+                         f"{again.tokens_out or bigger} tokens when asked with {bigger} tokens of room")
+            out.error += _keep_complete(out, again, req)
+            return out
+        return _give_up(model, req, again if again.overflow else first, out,
+                        f" (asked again with {bigger} tokens: {again.problem})")
+    halves = split_chunk(req.chunk) if req.parts is not None else None
+    if halves is None:
+        room = "" if first.overflow or _context_ran_out(first) or is_looping(first.text) else (
+            f" and {bigger} tokens of answer room do not fit max_request_tokens")
+        return _give_up(model, req, first, out, f"; the chunk is a single hunk that cannot be split{room}")
+    why = "was too large for the server's context" if first.overflow else _cut_words(first)
+    out.notes.append(f"the request about {', '.join(req.chunk.paths)} {why}; asked again in two halves")
+    for half in halves:
+        sub = _half_request(req, half)
+        sub_out = _ask(model, sub, cache, request_key_for(sub, key), may_shrink=False)
+        out.usage = out.usage + sub_out.usage
+        out.findings += sub_out.findings
+        out.invalid += sub_out.invalid
+        out.echoed += sub_out.echoed
+        out.notes += sub_out.notes
+        if sub_out.summary:
+            out.summary = f"{out.summary} {sub_out.summary}".strip()
+        if sub_out.error and out.error is None:
+            out.error = sub_out.error + " (after splitting the chunk in two)"
+        if sub_out.error:
+            out.error_paths += half.paths
+    return out
+
+
+def _half_request(req: PlannedRequest, half: Chunk) -> PlannedRequest:
+    assert req.parts is not None
+    messages = tuple(build_messages(req.parts, half))
+    return replace(req, chunk=half, messages=messages)
+
+
+def request_key_for(sub: PlannedRequest, parent_key: str) -> str:
+    """The cache key of half a request: its own messages, under the parent's key (model, endpoint, settings)."""
+    from reviewbot.cache import cache_key
+
+    return cache_key("review-half", parent_key, json.dumps(sub.messages, sort_keys=True, ensure_ascii=False))
 
 
 def _vote(per_sample: Sequence[Sequence[Finding]], share: float) -> tuple[list[Finding], int]:
@@ -507,7 +680,8 @@ def execute(
         model = models[req.model]
         key = request_key(req, endpoint, settings)
         try:
-            outcomes[index] = _ask(model, req, cache if settings.cache else None, key)
+            outcomes[index] = _ask(model, req, cache if settings.cache else None, key,
+                                   budget_tokens=settings.max_request_tokens)
         except ModelError as exc:
             outcomes[index] = _Outcome(error=str(exc))
 
@@ -527,12 +701,15 @@ def execute(
     by_chunk: dict[tuple[str, int], list[list[Finding]]] = {}
     chunk_drops: dict[tuple[str, int], list[Counter]] = {}
     chunk_ids: dict[int, int] = {}
+    notes: list[str] = []
     for req, out in zip(requests, outcomes):
         usage = usage + out.usage
+        notes += [n for n in out.notes if n not in notes]
         if out.error:
-            for p in req.chunk.paths:
+            for p in out.error_paths or req.chunk.paths:
                 failed.setdefault(p, out.error)
-            continue
+            if not out.findings:
+                continue
         if out.summary:
             summaries.append(out.summary)
         # Anchor and filter each answer before voting, so samples are compared on corrected lines.
@@ -540,7 +717,8 @@ def execute(
         filtered = findings_mod.filter_findings(answered, the_plan.diff, settings.filter_mode, sent=sent)
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
-        chunk_drops.setdefault((req.agent, cid), []).append(filtered.dropped + Counter(invalid=out.invalid))
+        chunk_drops.setdefault((req.agent, cid), []).append(
+            filtered.dropped + Counter({"invalid": out.invalid, "echoed prompt": out.echoed}))
 
     current: list[Finding] = []
     for key, samples in by_chunk.items():
@@ -560,12 +738,13 @@ def execute(
     dropped["duplicate"] += dupes
     confident, low = findings_mod.apply_min_confidence(unique, settings.min_confidence)
     dropped["low-confidence"] += low
-    notes: tuple[str, ...] = ()
+    notes += _format_notes(models)
     if settings.verify:
         # After every filter (nothing is verified that would be dropped anyway), before the budget (which
         # should choose among confirmed findings).
         checked = _verify(requests, confident, settings, models, cache if settings.cache else None)
-        confident, usage, notes = checked.kept, usage + checked.usage, checked.notes
+        confident, usage = checked.kept, usage + checked.usage
+        notes += list(checked.notes)
         dropped["rejected"] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
 
@@ -584,9 +763,23 @@ def execute(
         description=the_plan.diff.description,
         chunks=len({(r.agent, id(r.chunk)) for r in requests}),
         summaries=tuple(summaries),
-        notes=notes,
+        notes=tuple(notes),
         coverage=the_plan.coverage,
     )
+
+
+def _format_notes(models: dict) -> list[str]:
+    """One note per response format the endpoint refused (the ladder is shared, so each is said once)."""
+    said: list[str] = []
+    for lazy in models.values():
+        built = getattr(lazy, "_model", None) if isinstance(lazy, _LazyModel) else lazy
+        ladder = getattr(built, "ladder", None)
+        for rejection in getattr(ladder, "rejections", ()):
+            note = (f"the server refused response_format {rejection}; this run used the next format "
+                    "(set response_format to the one that works to skip the refusal)")
+            if note not in said:
+                said.append(note)
+    return said
 
 
 def _verify(requests: Sequence[PlannedRequest], found: Sequence[Finding], settings: Settings,

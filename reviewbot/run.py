@@ -137,7 +137,7 @@ NO_MODEL = (
 
 
 def make_model_factory(settings: Settings, console: Console | None = None):
-    from reviewbot.llm import ChatModel, ModelSettings
+    from reviewbot.llm import ChatModel, FormatLadder, ModelSettings
     from reviewbot.prompt import ANSWER_SCHEMA
 
     api_key = key_for_endpoint(settings)
@@ -154,6 +154,7 @@ def make_model_factory(settings: Settings, console: Console | None = None):
                          "to trusted_hosts in your own config if it needs the key")
     if not api_key and not base_url:
         raise ConfigError("no API key: set OPENAI_API_KEY, or point --base-url at a server that needs none")
+    ladder = FormatLadder(settings.response_format)  # every model of the run talks to the same endpoint
 
     def factory(model: str) -> ChatModel:
         return ChatModel(
@@ -166,8 +167,10 @@ def make_model_factory(settings: Settings, console: Console | None = None):
                 temperature=settings.temperature,
                 seed=settings.seed,
                 max_answer_tokens=settings.max_answer_tokens,
+                response_format=settings.response_format,
             ),
             use_schema=ANSWER_SCHEMA,
+            ladder=ladder,
         )
 
     return factory

@@ -87,6 +87,7 @@ _EXAMPLES: dict[str, Any] = {
     "model": "gpt-4o-mini",
     "base_url": "http://localhost:11434/v1",
     "on_error": "warn",
+    "timeout": 300.0,
     "standards": ["CLAUDE.md", "docs/CONVENTIONS.md"],
     "min_confidence": 0.5,
     "max_findings": 20,

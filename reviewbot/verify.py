@@ -261,6 +261,8 @@ def verify_chunk(
         try:
             completion = model.complete(messages, seed=seed, schema=VERDICT_SCHEMA, schema_name="verdicts")
             usage = Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
+            if completion.finish_reason == "length":  # a cut answer is never a whole verdict list
+                raise OutputParseError(f"the answer was cut off at {completion.tokens_out or 'the limit of'} tokens")
             verdicts = parse_verdicts(completion.text, len(findings))
         except OutputParseError as exc:
             return ChunkVerification(findings, (), usage, f"{model.describe()} gave an unreadable verification "

@@ -184,11 +184,15 @@ def test_malformed_json_that_is_not_a_completion(staged, model_server, cli):
 
 
 def test_empty_answer_is_an_error_not_no_findings(staged, model_server, cli):
-    model_server.answer("", finish_reason="length")
+    # A reasoning model that spent the whole allowance thinking: asked once more with twice the room, then given up.
+    model_server.answer("", finish_reason="length", usage=(100, 4096))
+    model_server.answer("", finish_reason="length", usage=(100, 8192))
     result = cli("diff", "--staged")
     assert result.exit_code == 3
     (line,) = error_lines(result)
-    assert "empty answer" in line and "length" in line
+    assert "cut off at 4096 tokens, and again at 8192 tokens when asked with 8192 tokens of room" in line
+    assert "no JSON" not in line
+    assert [r["max_tokens"] for r in model_server.requests] == [4096, 8192]
     assert "0 files reviewed" in result.stderr and "could not review: app/service.py" in result.stderr
 
 
@@ -208,7 +212,7 @@ def test_unparseable_answer_is_retried_once_then_exit_3(staged, model_server, cl
     assert result.exit_code == 3
     assert model_server.request_count == 2
     (line,) = error_lines(result)
-    assert "no usable JSON" in line
+    assert "no usable answer" in line and "contains no JSON" in line
     # the retry shows the model its previous answer and asks again for the contract
     retry = model_server.requests[1]["messages"]
     assert retry[-2]["role"] == "assistant" and "looks fine" in retry[-2]["content"]
