@@ -8,6 +8,8 @@ is parsed, and with core.quotepath off so that non-ASCII names arrive as they ar
 
 from __future__ import annotations
 
+import posixpath
+
 import os
 import re
 from dataclasses import dataclass
@@ -359,12 +361,22 @@ class IndexSource:
         try:
             rel = relative_repo_path(path, what)
             mode = self._staged_modes().get(rel)
+            for _ in range(8):  # a link inside the repository is judged, and read, by its target
+                if mode != "120000":
+                    break
+                target = str(self.repo.show_file("", rel) or "")
+                try:
+                    rel = relative_repo_path(posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)))
+                except RepoFileRefused:
+                    raise RepoFileRefused(f"the {what} '{shown(rel)}' is a symbolic link to '{shown(target)}', "
+                                          f"outside the repository; refused: a link out is never followed") from None
+                mode = self._staged_modes().get(rel)
             if mode is None:
                 return self._worktree.read_text(rel, what=what)
             if mode not in ("100644", "100755"):
-                kind = "a symbolic link" if mode == "120000" else "not a regular file"
-                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} in the index; refused: a link's "
-                                      f"target is never read")
+                kind = "a chain of symbolic links" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} in the index; refused: only regular "
+                                      f"files inside the repository are read")
             from reviewbot.secrets import sensitive_reason
 
             reason = sensitive_reason(rel)
