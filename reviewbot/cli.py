@@ -302,7 +302,7 @@ def skip_line(result, setup_problem: str | None) -> str:
     from reviewbot.reporters.base import one_line
 
     reason = one_line(setup_problem or (result.failed[0].reason if result.failed else "unknown"))
-    how = "no model was asked" if setup_problem else "the model could not be reached"
+    how = "not set up" if setup_problem else "the model failed"
     local = f"; {len(result.findings)} local finding(s) above" if result.findings else ""
     return (f"reviewbot: review skipped ({how}): {reason}{local}; the commit is not blocked by the review. "
             "Run `reviewbot doctor` to fix the set-up.\n")

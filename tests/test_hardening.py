@@ -161,7 +161,7 @@ def test_the_hook_blocks_a_secret_even_when_the_model_is_down(planted, model_ser
     assert result.exit_code == 1
     assert "app/settings.py:4: error: Secret in staged change (AWS access key)" in result.stdout
     assert ".env:1: error:" in result.stdout and "deploy/id_rsa:1: error:" in result.stdout
-    assert "review skipped (the model could not be reached)" in result.stderr  # the outage is still reported
+    assert "review skipped (the model failed)" in result.stderr  # the outage is still reported
     _assert_nothing_secret(result.stdout + result.stderr + sent(model_server))
 
 
