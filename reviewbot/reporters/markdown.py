@@ -15,6 +15,7 @@ from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,
     blocking_findings,
+    defuse_ci_commands,
     dropped_totals,
     plural,
     result_blocks,
@@ -107,7 +108,7 @@ MAX_SUGGESTION_CHARS = 4000
 def _code_block(text: str) -> list[str]:
     """Untrusted text as a fenced code block it cannot close: the fence is longer than any backtick run in it.
     Inside a code block Markdown, HTML and mentions are inert."""
-    text = sanitize_terminal(text).strip("\n")
+    text = defuse_ci_commands(sanitize_terminal(text).strip("\n"))  # the report may be printed in a CI log
     if len(text) > MAX_SUGGESTION_CHARS:
         text = text[:MAX_SUGGESTION_CHARS] + "\n\u2026"
     fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
@@ -117,7 +118,8 @@ def _code_block(text: str) -> list[str]:
 def _suggestion_blocks(numbered: list[tuple[int, Finding]]) -> list[str]:
     lines = ["", "### Suggestions"]
     for number, finding in numbered:
-        lines += ["", f"**{number}.** {finding.severity.label} at {_location(finding)}:", "", *_code_block(finding.suggestion)]
+        heading = f"**{number}.** {finding.severity.label} at {_location(finding)}:"
+        lines += ["", heading, "", *_code_block(finding.suggestion)]
     return lines
 
 
