@@ -27,7 +27,6 @@ PROBE_DIFF = """\
      return sum(prices)
 """
 PROBE_ANSWER_TOKENS = 300
-PROBE_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def _model(settings, model: str, retries: int = 0):
     from reviewbot.run import endpoint_key
 
     return ChatModel(ModelSettings(model=model, base_url=settings.base_url, api_key=endpoint_key(settings),
-                                   timeout=min(settings.timeout, PROBE_TIMEOUT), max_retries=retries,
+                                   timeout=settings.timeout, max_retries=retries,
                                    temperature=settings.temperature, seed=settings.seed,
                                    max_answer_tokens=PROBE_ANSWER_TOKENS),
                      use_schema=ANSWER_SCHEMA)
@@ -161,14 +160,16 @@ def _first(exc: Exception) -> str:
 @click.option("--model", "-m", help="Model id to check (env REVIEWBOT_MODEL).")
 @click.option("--base-url", metavar="URL", help="Endpoint to check (env OPENAI_BASE_URL).")
 @click.option("--agent", "-a", "agents", multiple=True, help="Agent name or file; repeat for several.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Seconds to wait for the test answer [default: config timeout, 120].")
 @handle_errors
-def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...]) -> int:
+def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...], timeout: float | None) -> int:
     """Check the set-up: settings, endpoint, model name and one tiny review request.
 
     Each check prints one line, and what to do when it fails. Exit 0 when all pass, 2 for a configuration
     problem (no model, no key, unknown agent), 3 when the endpoint or the model is the problem.
     """
-    kw: dict[str, Any] = {"model": model, "base_url": base_url}
+    kw: dict[str, Any] = {"model": model, "base_url": base_url, "timeout": timeout}
     if len(agents) == 1:
         kw["agent"] = agents[0]
     elif agents:
@@ -178,14 +179,21 @@ def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...]) -> 
     click.echo(_line(config))
     if config.ok:
         chat = _model(ctx.settings, models[0])
-        for check in check_endpoint(chat, models):
-            checks.append(check)
+        listed = check_endpoint(chat, models)
+        endpoint = [c for c in listed if c.name == "endpoint"]
+        checks += endpoint
+        for check in endpoint:
             click.echo(_line(check))
-        if all(c.ok for c in checks):
-            for name in models:
-                check = check_request(chat if name == models[0] else _model(ctx.settings, name))
-                checks.append(check)
-                click.echo(_line(check))
+        if all(c.ok for c in endpoint):
+            for name, named in zip(models, [c for c in listed if c.name == "model"] or [None] * len(models)):
+                answer = check_request(chat if name == models[0] else _model(ctx.settings, name))
+                if named is not None and not named.ok and answer.ok:
+                    # llama.cpp's server and others serve one model under any name: the answer is what counts.
+                    named = Check("model", True, f"'{name}' is not in the list ({named.detail.split('(')[-1][:-1]}), "
+                                                 "but the server answers to it")
+                for check in (named, answer) if named is not None else (answer,):
+                    checks.append(check)
+                    click.echo(_line(check))
     failed = [c for c in checks if not c.ok]
     if not failed:
         click.echo("all good: commits will be reviewed (`reviewbot init`, then `pre-commit install`, set up the hook)")

@@ -215,7 +215,8 @@ def _labels(settings) -> dict[str, str]:
               help="Report format on stdout.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Review each case N times and report how often the blocking verdict flips.")
-@click.option("--verify/--no-verify", default=None, help="Ask the model to confirm its own findings.")
+@click.option("--verify/--no-verify-findings", default=None,
+              help="Ask the model to confirm its own findings [default: config verify, false].")
 @click.option("--samples", type=click.IntRange(min=1), help="Independent reviews per chunk; findings kept by vote.")
 @click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), help="Drop findings below this confidence.")
 @click.option("--max-findings", type=click.IntRange(min=1), help="Show at most this many findings per case.")

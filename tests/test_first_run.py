@@ -12,6 +12,7 @@ import socket
 import pytest
 
 from tests.helpers import TEST_API_KEY, TEST_MODEL
+from tests.helpers.model_server import error_body
 
 BLOCKING = {"path": "app/service.py", "line": 2, "severity": "error", "category": "bug",
             "message": "time.sleep blocks the event loop", "quote": "time.sleep(1)"}
@@ -115,12 +116,23 @@ def test_doctor_refused_connection_is_an_endpoint_problem(repo, run_cli):
 
 
 def test_doctor_wrong_model_name_lists_the_served_models(repo, model_server, run_cli):
+    """As OpenAI or Ollama do: the name is not listed, and a request naming it is answered 404."""
     model_server.models = ["qwen2.5-coder:7b", "llama3.1:8b"]
+    model_server.fail(404, error_body(404, "model 'gpt-4o' not found"))
     result = run_cli("doctor", "--model", "gpt-4o")
     assert result.exit_code == 3
     assert "PROBLEM  model: 'gpt-4o' is not among the models" in result.stdout
     assert "qwen2.5-coder:7b, llama3.1:8b" in result.stdout
-    assert model_server.request_count == 0  # no review request once the name is known to be wrong
+    assert "fix: set REVIEWBOT_MODEL" in result.stdout
+    assert "PROBLEM  answer:" in result.stdout and "404" in result.stdout
+
+
+def test_doctor_accepts_a_server_that_answers_to_any_name(repo, model_server, run_cli):
+    """As llama.cpp's server does: it lists its file name and answers whatever model is asked for."""
+    model_server.models = ["/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"]
+    result = run_cli("doctor", "--model", "qwen")
+    assert result.exit_code == 0, result.stdout
+    assert "ok       model: 'qwen' is not in the list" in result.stdout and "answers to it" in result.stdout
 
 
 def test_doctor_rejected_key_is_an_endpoint_problem(repo, model_server, run_cli):
