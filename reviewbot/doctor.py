@@ -196,7 +196,8 @@ def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...], tim
                     click.echo(_line(check))
     failed = [c for c in checks if not c.ok]
     if not failed:
-        click.echo("all good: commits will be reviewed (`reviewbot init`, then `pre-commit install`, set up the hook)")
+        click.echo("all good: the model answers reviews; in a repository, `reviewbot init` and `pre-commit install` "
+                   "set the hook up")
         return EXIT_OK
     click.echo(f"{len(failed)} problem(s): reviews will not happen until fixed")
     return max(c.exit_code for c in failed)
