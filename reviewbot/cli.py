@@ -93,7 +93,7 @@ def _review_option_list() -> list[tuple[str, Callable]]:
                                 help="Which findings count: on added lines, in the diff's context, anywhere in "
                                      "the file, or all.")),
         ("on_error", _option("--on-error", type=click.Choice(["warn", "fail"]),
-                             show_default="fail; warn for hook",
+                             show_default="fail",
                              help="When the model cannot be reached: warn (exit 0) or fail (exit 3).")),
         ("context_lines", _option("--unified", "-U", "context_lines", key="context_lines", metavar="N",
                                   type=click.IntRange(min=0),
@@ -133,14 +133,18 @@ def _review_option_list() -> list[tuple[str, Callable]]:
     ]
 
 
-def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = ()) -> Callable:
+def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = (),
+                   shown_defaults: dict[str, str] | None = None) -> Callable:
     """Options shared by every command that runs a review; most map to the config key of the same name
-    (exceptions: -U/--unified is context_lines, --agent repeated is agents, --no-cache is cache = false)."""
+    (exceptions: -U/--unified is context_lines, --agent repeated is agents, --no-cache is cache = false).
+    `shown_defaults` replaces the [default: ...] text where a command has a default of its own."""
 
     def decorate(f: Callable) -> Callable:
         for name, option in reversed(_review_option_list()):
             if name not in exclude:
                 f = option(f)
+                if name in (shown_defaults or {}):
+                    f.__click_params__[-1].show_default = shown_defaults[name]
         return f
 
     return decorate(func) if func is not None else decorate
@@ -371,7 +375,7 @@ def _split_revisions(repo, args: tuple[str, ...]) -> tuple[list[str], list[str]]
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path())
-@review_options
+@review_options(shown_defaults={"on_error": "warn"})
 @handle_errors
 def hook(files: tuple[str, ...], **kw: Any) -> int:
     """Entry point for the pre-commit framework: review exactly what is staged (limited to FILES).

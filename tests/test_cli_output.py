@@ -314,3 +314,12 @@ def test_step_summary_sorted_by_severity_with_suggestions_as_code_blocks():
     assert "**Suggestion:** one line" in rows[1] and "below, 1." in rows[0]
     block = md.split("### Suggestions", 1)[1]
     assert "\n````\nif ok:\n    return ```x```\n@team <b>\n````\n" in block  # fence longer than the text's
+
+
+def test_on_error_default_shown_per_command(run_cli):
+    def shown(command: str) -> str:
+        text = " ".join(run_cli(command, "--help").stdout.split())
+        return text.split("--on-error [warn|fail]", 1)[1].split("]", 1)[0]
+
+    assert shown("hook").endswith("[default: warn")
+    assert shown("diff").endswith("[default: fail")

@@ -64,7 +64,7 @@ def test_the_pages_have_relative_links():
     assert len(_links()) > 20
 
 
-@pytest.mark.parametrize("page, target", _links(), ids=lambda v: v.name if isinstance(v, Path) else v)
+@pytest.mark.parametrize("page, target", _links(), ids=lambda v: str(v.relative_to(PROJECT_ROOT)) if isinstance(v, Path) else v)
 def test_relative_link_resolves(page: Path, target: str):
     path, _, anchor = target.partition("#")
     dest = (page.parent / path).resolve() if path else page
