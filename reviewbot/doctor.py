@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from reviewbot.cli import console, handle_errors, main
+from reviewbot.cli import DefaultShownOption, console, handle_errors, main
 from reviewbot.errors import EXIT_OK, EXIT_REVIEW_FAILED, EXIT_USAGE, ReviewbotError
 
 # A diff small enough to cost a few hundred tokens; the answer only has to be the findings JSON.
@@ -159,7 +159,8 @@ def _first(exc: Exception) -> str:
 @main.command("doctor")
 @click.option("--model", "-m", help="Model id to check (env REVIEWBOT_MODEL).")
 @click.option("--base-url", metavar="URL", help="Endpoint to check (env OPENAI_BASE_URL).")
-@click.option("--agent", "-a", "agents", multiple=True, help="Agent name or file; repeat for several.")
+@click.option("--agent", "-a", "agents", multiple=True, cls=DefaultShownOption, show_default="config agent",
+              help="Agent name or file; repeat for several.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Seconds to wait for the test answer [default: config timeout, 120].")
 @handle_errors

@@ -192,25 +192,28 @@ def test_top_level_help_keeps_whole_summaries(run_cli):
     assert "doctor" in commands and "Check the set-up" in commands
 
 
-def _review_commands():
+def _commands():
     from reviewbot.cli import main
 
     ctx = click.Context(main)
-    return {name: main.get_command(ctx, name) for name in ("diff", "hook", "ci", "baseline")}
+    return {name: main.get_command(ctx, name) for name in main.list_commands(ctx)}
 
 
-@pytest.mark.parametrize("name", ["diff", "hook", "ci", "baseline"])
+@pytest.mark.parametrize("name", ["diff", "hook", "ci", "baseline", "eval", "doctor"])
 def test_every_valued_option_shows_its_default(name, run_cli):
-    command = _review_commands()[name]
+    command = _commands()[name]
     help_text = run_cli(name, "--help").stdout
     for param in command.params:
         if not isinstance(param, click.Option) or param.hidden or param.is_flag and not param.secondary_opts:
             continue
-        if param.multiple or param.name in ("reports", "base_ref", "head_ref", "post_review", "staged"):
+        if param.multiple and param.name != "agents" or param.name in ("reports", "staged", "model", "base_url"):
             continue
-        assert param.show_default, f"{name} {param.opts} shows no default"
-    assert "[default: 3; x>=0]" in help_text  # -U
-    assert "x>=1" in help_text  # ranges are shown
+        shown = param.show_default or "[default:" in (param.help or "")
+        assert shown, f"{name} {param.opts} shows no default"
+        if isinstance(param.type, (click.IntRange, click.FloatRange)):
+            assert param.type._describe_range() in " ".join(help_text.split()), f"{name} {param.opts}: no range"
+    if name in ("diff", "hook", "ci", "baseline"):
+        assert "[default: 3; x>=0]" in help_text  # -U
 
 
 def test_baseline_help_lists_only_options_that_do_something(run_cli):
