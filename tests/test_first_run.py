@@ -250,3 +250,16 @@ def test_the_hook_still_blocks_on_findings(repo, model_server, run_cli):
     assert result.exit_code == 1
     assert "app/service.py:2: error: time.sleep blocks the event loop" in result.stdout
     assert "skipped" not in result.stderr
+
+
+def test_hook_with_an_untrusted_repository_endpoint_skips(repo, run_cli):
+    """Nothing is sent (the host is not even resolved: example.net is never asked) and the commit goes ahead."""
+    repo.write(".reviewbot.toml", 'base_url = "https://llm.example.net/v1"\nmodel = "m"\n')
+    _stage(repo)
+    env = {"OPENAI_API_KEY": TEST_API_KEY}
+    result = run_cli("hook", "app/service.py", env=env)
+    assert result.exit_code == 0
+    assert result.stderr.startswith("reviewbot: review skipped (not set up): the repository's config sends reviews "
+                                    "to llm.example.net")
+    assert TEST_API_KEY not in result.stderr
+    assert run_cli("diff", "--staged", env=env).exit_code == 2  # diff stays strict
