@@ -273,7 +273,8 @@ def make_after(spec, target: ReviewTarget, post: bool | None, env: Mapping[str, 
               help="Review merge-base(REF, HEAD)..HEAD [default: from the CI, else origin/HEAD, origin/main, ...].")
 @click.option("--head", "head_ref", metavar="REF", help="The commit to review [default: the CI's head, else HEAD].")
 @click.option("--post-review/--no-post-review", default=None,
-              help="Post a GitHub pull-request review with inline comments (config post_review).")
+              help="Post a GitHub pull-request review with inline comments (config post_review) "
+                   "[default: no-post-review].")
 @review_options
 @handle_errors
 def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **kw: Any) -> int:

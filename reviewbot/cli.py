@@ -44,46 +44,129 @@ def _report_option(value: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
-def review_options(func: Callable) -> Callable:
-    """Options shared by every command that runs a review; each maps to the config key of the same name."""
-    options = [
-        click.option("--model", "-m", help="Model id (env REVIEWBOT_MODEL, config model)."),
-        click.option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL)."),
-        click.option("--agent", "-a", "agents", multiple=True, help="Agent name or file; repeat for several."),
-        click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
-                     help="Lowest severity that fails the run [default: error]."),
-        click.option("--format", "-f", "output_format", type=click.Choice(FORMATS), help="Report format on stdout."),
-        click.option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
-                     help="Also write a report to a file; repeatable."),
-        click.option("--filter-mode", type=click.Choice(["added", "diff_context", "file", "nofilter"]),
-                     help="Which findings count [default: added]."),
-        click.option("--on-error", type=click.Choice(["warn", "fail"]),
-                     help="When the model cannot be reached: warn (exit 0) or fail (exit 3)."),
-        click.option("--timeout", type=float,
-                     help="Seconds to wait for one answer [default: 120 hosted; local servers 60 + 1 per 8 tokens]."),
-        click.option("--response-format", type=click.Choice(["auto", "json_schema", "json_object", "none"]),
-                     help="Structured output to ask for [default: auto, stepping down as the server refuses]."),
-        click.option("--max-request-tokens", type=int, help="Token budget of one request."),
-        click.option("--concurrency", "-j", type=int, help="Requests in flight at once."),
-        click.option("--no-cache", is_flag=True, default=False, help="Ignore and do not fill the result cache."),
-        click.option("--min-confidence", type=float, help="Drop findings below this confidence (0..1)."),
-        click.option("--max-findings", type=int, help="Show at most this many findings."),
-        click.option("--verify/--no-verify", default=None, help="Ask the model to confirm its own findings."),
-        click.option("--samples", type=int, help="Independent reviews per chunk; findings kept by vote."),
-        click.option("--no-baseline", is_flag=True, default=False, help="Show findings the baseline accepts."),
-        click.option("--dry-run", is_flag=True, default=False, help="Print the requests that would be sent; send nothing."),
-        click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal]."),
+def _default(key: str) -> str:
+    """The config default of `key` as --help shows it (the option's own default is None: 'not given')."""
+    from reviewbot.config import KEYS
+
+    value = KEYS[key].default
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "-" if value is None else str(value)
+
+
+class DefaultShownOption(click.Option):
+    """Shows a text default as `[default: 3]` rather than click's `[default: (3)]`."""
+
+    def get_help_extra(self, ctx: click.Context) -> Any:  # click >= 8.2; older versions keep the parentheses
+        extra = super().get_help_extra(ctx)
+        if isinstance(self.show_default, str):
+            extra["default"] = self.show_default
+        return extra
+
+
+def _option(*decls: str, key: str | None = None, **kw: Any) -> Callable:
+    """A review option whose [default: ...] is the config key's default, so --help and the config agree."""
+    if key is not None and "show_default" not in kw:
+        kw["show_default"] = _default(key)
+    if isinstance(kw.get("type"), (click.IntRange, click.FloatRange)):
+        kw.setdefault("metavar", "N")
+    return click.option(*decls, cls=DefaultShownOption, **kw)
+
+
+# Options every reviewing command has, by the parameter name; `review_options(exclude=...)` leaves some out where
+# they do nothing (e.g. baseline never blocks, so --fail-on means nothing there).
+def _review_option_list() -> list[tuple[str, Callable]]:
+    return [
+        ("model", _option("--model", "-m", help="Model id (env REVIEWBOT_MODEL).", show_default="none")),
+        ("base_url", _option("--base-url", metavar="URL", show_default="OpenAI",
+                             help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")),
+        ("agents", _option("--agent", "-a", "agents", multiple=True, show_default=_default("agent"),
+                           help="Agent name or file; repeat for several.")),
+        ("fail_on", _option("--fail-on", key="fail_on", type=click.Choice(["error", "warning", "info", "never"]),
+                            help="Lowest severity that fails the run.")),
+        ("output_format", _option("--format", "-f", "output_format", key="format", type=click.Choice(FORMATS),
+                                  help="Report format on stdout.")),
+        ("reports", _option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
+                            help="Also write a report to a file; repeatable.")),
+        ("filter_mode", _option("--filter-mode", key="filter_mode",
+                                type=click.Choice(["added", "diff_context", "file", "nofilter"]),
+                                help="Which findings count: on added lines, in the diff's context, anywhere in "
+                                     "the file, or all.")),
+        ("on_error", _option("--on-error", type=click.Choice(["warn", "fail"]),
+                             show_default="fail",
+                             help="When the model cannot be reached: warn (exit 0) or fail (exit 3).")),
+        ("context_lines", _option("--unified", "-U", "context_lines", key="context_lines", metavar="N",
+                                  type=click.IntRange(min=0),
+                                  help="Unchanged lines around each change, like git diff -U.")),
+        ("include", _option("--include", multiple=True, metavar="GLOB",
+                            help="Review only paths matching GLOB; repeatable [default: all].")),
+        ("exclude", _option("--exclude", multiple=True, metavar="GLOB",
+                            help="Never review paths matching GLOB; repeatable.")),
+        ("timeout", _option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                            show_default="120 hosted; local servers 60 + 1 per 8 answer tokens",
+                            help="Seconds to wait for one answer.")),
+        ("response_format", _option("--response-format", key="response_format",
+                                    type=click.Choice(["auto", "json_schema", "json_object", "none"]),
+                                    help="Structured output to ask for; auto steps down as the server refuses.")),
+        ("retries", _option("--retries", key="retries", type=click.IntRange(min=0),
+                            help="Retries on 429, 5xx and dropped connections.")),
+        ("max_request_tokens", _option("--max-request-tokens", key="max_request_tokens",
+                                       type=click.IntRange(min=1), help="Token budget of one request, answer included.")),
+        ("max_answer_tokens", _option("--max-answer-tokens", key="max_answer_tokens", type=click.IntRange(min=1),
+                                      help="Tokens reserved for each answer (max_tokens).")),
+        ("concurrency", _option("--concurrency", "-j", key="concurrency", type=click.IntRange(min=1),
+                                help="Requests in flight at once.")),
+        ("no_cache", click.option("--no-cache", is_flag=True, default=False,
+                                  help="Ignore and do not fill the result cache.")),
+        ("min_confidence", _option("--min-confidence", type=click.FloatRange(0, 1), show_default="none",
+                                   help="Drop findings below this confidence.")),
+        ("max_findings", _option("--max-findings", type=click.IntRange(min=0), show_default="no limit",
+                                 help="Show at most this many findings.")),
+        ("verify", _option("--verify/--no-verify-findings", key="verify", default=None,
+                           help="A second request per chunk confirms or rejects each finding.")),
+        ("no_verify_deprecated", click.option("--no-verify", "no_verify_deprecated", is_flag=True, hidden=True,
+                                              default=False, help="Deprecated: --no-verify-findings.")),
+        ("samples", _option("--samples", key="samples", type=click.IntRange(min=1),
+                            help="Independent reviews per chunk; findings kept by vote.")),
+        ("no_baseline", click.option("--no-baseline", is_flag=True, default=False,
+                                     help="Show findings the baseline accepts.")),
+        ("dry_run", click.option("--dry-run", is_flag=True, default=False,
+                                 help="Print the requests that would be sent; send nothing.")),
+        ("color", _option("--color/--no-color", default=None, show_default="on a terminal, unless NO_COLOR",
+                               help="Colour the text report.")),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+
+
+def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = (),
+                   shown_defaults: dict[str, str] | None = None) -> Callable:
+    """Options shared by every command that runs a review; most map to the config key of the same name
+    (exceptions: -U/--unified is context_lines, --agent repeated is agents, --no-cache is cache = false).
+    `shown_defaults` replaces the [default: ...] text where a command has a default of its own."""
+
+    def decorate(f: Callable) -> Callable:
+        for name, option in reversed(_review_option_list()):
+            if name not in exclude:
+                f = option(f)
+                if name in (shown_defaults or {}):
+                    f.__click_params__[-1].show_default = shown_defaults[name]
+        return f
+
+    return decorate(func) if func is not None else decorate
 
 
 def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
     """Map option values onto config keys; None means 'not given' so lower layers show through."""
     keys = ("model", "base_url", "fail_on", "filter_mode", "on_error", "timeout", "max_request_tokens", "concurrency",
-            "min_confidence", "max_findings", "verify", "samples", "response_format")
+            "min_confidence", "max_findings", "verify", "samples", "response_format", "context_lines", "retries",
+            "max_answer_tokens")
     out = {k: kw.get(k) for k in keys}
+    for key in ("include", "exclude"):
+        if kw.get(key):
+            out[key] = list(kw[key])
+    if kw.get("no_verify_deprecated") and out.get("verify") is None:
+        click.echo("reviewbot: warning: --no-verify is deprecated (git uses it to skip hooks); "
+                   "use --no-verify-findings", err=True)
+        out["verify"] = False
     agents = kw.get("agents") or ()
     if len(agents) == 1:
         out["agent"] = agents[0]
@@ -123,6 +206,7 @@ def console():
         out=lambda s: click.echo(s, nl=False),
         err=lambda s: click.echo(s, nl=False, err=True),
         err_is_tty=sys.stderr.isatty(),
+        github=os.environ.get("GITHUB_ACTIONS") == "true",
     )
 
 
@@ -139,10 +223,21 @@ class LazyGroup(click.Group):
     """
 
     lazy_commands = {"ci": "reviewbot.ci", "baseline": "reviewbot.team", "init": "reviewbot.team",
-                     "eval": "reviewbot.evalcmd"}
+                     "eval": "reviewbot.evalcmd", "doctor": "reviewbot.doctor"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command's whole first sentence, wrapped, where click would cut it at the terminal's width."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in self.lazy_commands:
@@ -168,24 +263,60 @@ def main() -> None:
     """
 
 
-def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_revision=None, after=None) -> int:
-    """The shared body of diff/hook/ci: review `spec`, write every report, return the exit code."""
-    from reviewbot.run import collect_diff, exit_code_for, prepare, review_diff
+def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_revision=None, after=None,
+                   lenient_setup: bool = False) -> int:
+    """The shared body of diff/hook/ci: review `spec`, write every report, return the exit code.
+
+    Settings are checked before the diff is collected, so a wrong agent or a missing model is an error even when
+    there is nothing to review. With `lenient_setup` (the hook) a machine that is not set up to ask a model, or a
+    model that cannot be reached, skips the review with one line and exit 0, unless on_error = "fail".
+    """
+    from reviewbot.run import check_setup, collect_diff, exit_code_for, prepare, review_diff
 
     con = console()
     reports = _report_option(kw.get("reports") or ())
+    dry_run = kw.get("dry_run", False)
     ctx = prepare(cli_settings(kw), command_defaults=command_defaults, rules_revision=rules_revision, console=con)
+    setup = check_setup(ctx, console=con)
+    skip_reason = None
+    if setup.problem is not None and not dry_run:
+        if not lenient_setup or ctx.settings.on_error == "fail":
+            raise setup.problem
+        skip_reason = str(setup.problem)
     diff = collect_diff(ctx, spec)
     filters = _team_filters(ctx, diff, no_baseline=kw.get("no_baseline", False))
-    outcome = review_diff(ctx, diff, console=con, dry_run=kw.get("dry_run", False), extra_filters=filters)
+    outcome = review_diff(ctx, diff, console=con, dry_run=dry_run, extra_filters=filters, agents=setup.agents,
+                          skip_reason=skip_reason)
     if outcome.result is None:
         return outcome.exit_code
     result = outcome.result
-    emit(result, ctx.settings, reports, color=use_color(kw.get("color")), con=con)
+    skipped = lenient_setup and ctx.settings.on_error == "warn" and (
+        skip_reason is not None or (bool(result.failed) and not result.files_reviewed))
+    emit(result, ctx.settings, reports, color=use_color(kw.get("color")), con=con,
+         summary=not skipped and bool(diff.files))
+    if not diff.files and not skipped:
+        con.err(f"reviewbot: nothing to review in {spec.description}; no request was sent "
+                "(`reviewbot doctor` checks the model)\n")
+    if skipped:
+        con.err(skip_line(result, skip_reason))
+        from reviewbot.findings import is_blocking
+
+        return 1 if any(is_blocking(f, ctx.settings.fail_on_severity) for f in result.all_findings) else 0
     code = exit_code_for(result, ctx.settings, con)
     if after is not None:
         code = after(ctx, result, code) or code
     return code
+
+
+def skip_line(result, setup_problem: str | None) -> str:
+    """The hook's one line when the model reviewed nothing: why, and that the commit is not held up by it."""
+    from reviewbot.reporters.base import one_line
+
+    reason = one_line(setup_problem or (result.failed[0].reason if result.failed else "unknown"))
+    how = "not set up" if setup_problem else "the model failed"
+    local = f"; {len(result.findings)} local finding(s) above" if result.findings else ""
+    return (f"reviewbot: review skipped ({how}): {reason}{local}; the commit is not blocked by the review. "
+            "Run `reviewbot doctor` to fix the set-up.\n")
 
 
 def _team_filters(ctx, diff, *, no_baseline: bool):
@@ -197,7 +328,7 @@ def _team_filters(ctx, diff, *, no_baseline: bool):
     return make_filters(ctx, diff, use_baseline=not no_baseline)
 
 
-def emit(result, settings, reports, *, color: bool, con) -> None:
+def emit(result, settings, reports, *, color: bool, con, summary: bool = True) -> None:
     from reviewbot.reporters import ReportOptions, render, summary_line
 
     options = ReportOptions(fail_on=settings.fail_on_severity, color=color)
@@ -211,7 +342,8 @@ def emit(result, settings, reports, *, color: bool, con) -> None:
             target.write_text(render(fmt, result, ReportOptions(fail_on=settings.fail_on_severity)), encoding="utf-8")
         except OSError as exc:
             raise ReviewbotError(f"cannot write the {fmt} report to {path}: {exc.strerror}") from None
-    con.err(summary_line(result, options) + "\n")
+    if summary:
+        con.err(summary_line(result, options) + "\n")
 
 
 @main.command(cls=GitArgsCommand)
@@ -253,14 +385,15 @@ def _split_revisions(repo, args: tuple[str, ...]) -> tuple[list[str], list[str]]
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path())
-@review_options
+@review_options(shown_defaults={"on_error": "warn"})
 @handle_errors
 def hook(files: tuple[str, ...], **kw: Any) -> int:
     """Entry point for the pre-commit framework: review exactly what is staged (limited to FILES).
 
     With PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF set (pre-push, or pre-commit run --from-ref/--to-ref), the
-    range between them is reviewed instead. An unreachable model warns and lets the commit through unless
-    on_error = "fail".
+    range between them is reviewed instead. No model configured, or a model that cannot be reached: one line says
+    the review was skipped and the commit goes ahead (exit 0), unless on_error = "fail". Local secret findings
+    still block.
     """
     from reviewbot.gitio import DiffSpec
 
@@ -269,7 +402,7 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
         spec = DiffSpec(revisions=(f"{from_ref}...{to_ref}",), paths=files, literal_paths=True)
     else:
         spec = DiffSpec(staged=True, paths=files, literal_paths=True)
-    return run_and_report(kw, spec, command_defaults={"on_error": "warn"})
+    return run_and_report(kw, spec, command_defaults={"on_error": "warn"}, lenient_setup=True)
 
 
 @main.command()
@@ -280,7 +413,7 @@ def agents() -> int:
     from reviewbot.run import available_agents, prepare
 
     con = console()
-    ctx = prepare({}, console=con)
+    ctx = prepare({}, console=con, require_repo=False)
     found = available_agents(ctx, con)
     default = ctx.settings.agent_refs
     for name in sorted(found):
@@ -299,14 +432,20 @@ def show_config() -> int:
     from reviewbot.reporters.base import one_line
     from reviewbot.run import prepare
 
-    ctx = prepare({}, console=console())
+    ctx = prepare({}, console=console(), require_repo=False)
     s = ctx.settings
     width = max(len(k) for k in KEYS)
+    if ctx.repo is None:
+        click.echo("# outside a repository: defaults, your user config and the environment only")
     for name in KEYS:
         value = mask(name, s.values[name])
-        click.echo(f"{name:<{width}} = {one_line(_toml_value(value)):<30} # {one_line(s.origins[name])}")
+        shown, origin = _toml_value(value), s.origins[name]
+        if name == "on_error" and value is None:
+            shown, origin = '"fail"', 'default: "fail" for diff and ci, "warn" for hook'
+        click.echo(f"{name:<{width}} = {one_line(shown):<30} # {one_line(origin)}")
     key_origin = "env REVIEWBOT_API_KEY" if os.environ.get("REVIEWBOT_API_KEY") else "env OPENAI_API_KEY"
-    click.echo(f"{'api_key':<{width}} = {'****' if s.api_key else '(not set)':<30} # {key_origin}")
+    shown = "****" if s.api_key else f"(from {key_origin}: not set)"
+    click.echo(f"{'api_key':<{width}} = {shown:<30} # {key_origin}" if s.api_key else f"{'api_key':<{width}} = {shown}")
     return 0
 
 
@@ -314,7 +453,7 @@ def _toml_value(value: Any) -> str:
     import json
 
     if value is None:
-        return "(not set)"
+        return "(none)"
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value) if not isinstance(value, (int, float)) else str(value)

@@ -27,6 +27,11 @@ class ConfigError(ReviewbotError):
     exit_code = EXIT_USAGE
 
 
+class SetupError(ConfigError):
+    """This machine is not set up to ask a model (no model, no key, an endpoint not trusted). The hook skips the
+    review with one line instead of blocking a teammate who never set reviewbot up; other commands exit 2."""
+
+
 class GitError(ReviewbotError):
     """git refused or the repository is not in a state reviewbot can read."""
 

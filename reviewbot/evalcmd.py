@@ -38,7 +38,7 @@ from typing import Any, Sequence
 
 import click
 
-from reviewbot.cli import handle_errors, main
+from reviewbot.cli import DefaultShownOption, handle_errors, main
 from reviewbot.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
 
 EVAL_FORMATS = ("text", "json")
@@ -211,22 +211,28 @@ def _labels(settings) -> dict[str, str]:
 
 @main.command("eval")
 @click.argument("corpus_dir", required=False, type=click.Path(path_type=Path))
-@click.option("--agent", "-a", "agents", multiple=True, help="Agent name or file; repeat for several.")
+@click.option("--agent", "-a", "agents", multiple=True, cls=DefaultShownOption, show_default="senior-backend-engineer",
+              help="Agent name or file; repeat for several.")
 @click.option("--model", "-m", help="Model id (env REVIEWBOT_MODEL, config model).")
 @click.option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")
 @click.option("--format", "-f", "output_format", type=click.Choice(EVAL_FORMATS), default="text", show_default=True,
               help="Report format on stdout.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Review each case N times and report how often the blocking verdict flips.")
-@click.option("--verify/--no-verify", default=None, help="Ask the model to confirm its own findings.")
-@click.option("--samples", type=click.IntRange(min=1), help="Independent reviews per chunk; findings kept by vote.")
-@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), help="Drop findings below this confidence.")
-@click.option("--max-findings", type=click.IntRange(min=1), help="Show at most this many findings per case.")
+@click.option("--verify/--no-verify-findings", default=None,
+              help="Ask the model to confirm its own findings [default: config verify, false].")
+@click.option("--samples", type=click.IntRange(min=1), cls=DefaultShownOption, show_default="1", metavar="N",
+              help="Independent reviews per chunk; findings kept by vote.")
+@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), cls=DefaultShownOption, show_default="none",
+              metavar="N", help="Drop findings below this confidence.")
+@click.option("--max-findings", type=click.IntRange(min=1), cls=DefaultShownOption, show_default="no limit",
+              metavar="N", help="Show at most this many findings per case.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
               help="Lowest severity that counts as a blocking verdict [default: error].")
 @click.option("--filter-mode", type=click.Choice(["added", "diff_context", "file", "nofilter"]),
               help="Which findings count [default: added].")
-@click.option("--timeout", type=float, help="Seconds to wait for one answer.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), cls=DefaultShownOption, show_default="120",
+              metavar="SECONDS", help="Seconds to wait for one answer.")
 @click.option("--concurrency", "-j", type=click.IntRange(min=1), help="Cases reviewed at once [default: 4].")
 @click.option("--cache", "use_cache", is_flag=True, default=False, help="Reuse cached answers (off by default).")
 @click.option("--judge", is_flag=True, default=False,

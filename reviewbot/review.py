@@ -171,7 +171,7 @@ def _sort(f: FileDiff, reason: str | None, keep: list[FileDiff], skipped: list[S
 def _secrets_in_paths(diff: Diff) -> list[Finding]:
     """A token in a file's name is committed like any other; report it locally (the name itself is redacted)."""
     from reviewbot.models import Severity
-    from reviewbot.secrets import find_secrets
+    from reviewbot.secrets import find_secrets, secret_phrase
 
     found = []
     for f in diff.files:
@@ -181,7 +181,7 @@ def _secrets_in_paths(diff: Diff) -> list[Finding]:
         if hits:
             found.append(Finding(
                 path=f.path, line=min(f.added_lines, default=1), severity=Severity.ERROR, category="secrets",
-                message=f"Committed secret ({hits[0].kind}) in the file name: rename the file and revoke the secret.",
+                message=f"{secret_phrase(diff)} ({hits[0].kind}) in the file name: rename the file and revoke the secret.",
                 agent="reviewbot", source="secrets",
             ))
     return found

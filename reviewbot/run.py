@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from reviewbot.config import Settings, key_for_endpoint, load_settings
-from reviewbot.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
+from reviewbot.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError, SetupError
 from reviewbot.gitio import DiffSpec, Repository, worktree_source
 from reviewbot.models import Diff, ReviewResult
 from reviewbot.sources import FileSource
@@ -26,17 +27,23 @@ class Console:
     out: Callable[[str], None] = field(default=lambda s: sys.stdout.write(s))
     err: Callable[[str], None] = field(default=lambda s: sys.stderr.write(s))
     err_is_tty: bool = False
+    github: bool = False  # on GitHub Actions warnings become `::warning::` workflow commands (annotations)
 
     def warn(self, message: str) -> None:
-        from reviewbot.reporters.base import one_line  # warnings quote repository text: names, folders, keys
+        from reviewbot.reporters.base import one_line, sanitize_terminal  # warnings quote repository text
 
+        if self.github:
+            from reviewbot.reporters.github import escape_data
+
+            self.err(f"::warning::{escape_data('reviewbot: ' + sanitize_terminal(message))}\n")
+            return
         self.err(f"reviewbot: warning: {one_line(message)}\n")
 
 
 @dataclass
 class Context:
-    repo: Repository
-    source: FileSource  # where config, agents and standards are read from
+    repo: Repository | None  # None only for commands that also work outside a repository (agents, config)
+    source: FileSource | None  # where config, agents and standards are read from
     settings: Settings
     content: FileSource | None = None  # the reviewed side of the last collected diff (file heads for skip checks)
 
@@ -48,17 +55,27 @@ def prepare(
     command_defaults: Mapping[str, Any] | None = None,
     rules_revision: str | None = None,
     console: Console | None = None,
+    require_repo: bool = True,
 ) -> Context:
+    from reviewbot.errors import GitError
     from reviewbot.gitio import INDEX, IndexSource, RevisionSource
     from reviewbot.sources import warn_once
 
-    repo = Repository(cwd)
+    try:
+        repo: Repository | None = Repository(cwd)
+    except GitError:
+        if require_repo:
+            raise
+        repo = None  # outside a repository: the user's own settings and agents still apply
     # A file the repository may not make us read (a link out of it, a FIFO, `standards = ["/etc/passwd"]`) stops
     # diff, ci and baseline (exit 2); the hook, and listing commands, warn and go on without it.
     strict = (command_defaults or {}).get("on_error") == "fail"
     on_refusal = None if strict else warn_once(console.warn if console else (lambda message: None))
-    if rules_revision == INDEX:
-        source: FileSource = IndexSource(repo, on_refusal=on_refusal)
+    source: FileSource | None = None
+    if repo is None:
+        pass
+    elif rules_revision == INDEX:
+        source = IndexSource(repo, on_refusal=on_refusal)
     elif rules_revision:
         source = RevisionSource(repo, rules_revision)
         source.on_refusal = on_refusal  # type: ignore[attr-defined]
@@ -102,8 +119,8 @@ def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Consol
     origin = ctx.settings.origins.get("agents" if ctx.settings.values.get("agents") else "agent", "")
     from_repo = refs is None and origin.startswith("repository")
     for ref in refs or ctx.settings.agent_refs:
-        agent = resolve_agent(ref, available, cwd=Path.cwd(), source=ctx.source, repo_root=ctx.repo.root,
-                              outside_allowed=not from_repo)
+        agent = resolve_agent(ref, available, cwd=Path.cwd(), source=ctx.source,
+                              repo_root=ctx.repo.root if ctx.repo else Path.cwd(), outside_allowed=not from_repo)
         if agent.name not in seen:
             seen.add(agent.name)
             chosen.append(agent)
@@ -136,11 +153,51 @@ NO_MODEL = (
 )
 
 
+NO_KEY = "no API key: set OPENAI_API_KEY, or point --base-url at a server that needs none"
+
+
+def endpoint_key(settings: Settings) -> str | None:
+    """The key to send, or SetupError when this machine cannot ask the configured endpoint at all."""
+    try:
+        api_key = key_for_endpoint(settings)
+    except SetupError:
+        raise
+    except ConfigError as exc:  # an endpoint from the repository's config that the user has not trusted
+        raise SetupError(str(exc)) from None
+    if not api_key and not settings.base_url:
+        raise SetupError(NO_KEY)
+    return api_key
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What `check_setup` found: the agents to run, and the reason no model can be asked (None: all set)."""
+
+    agents: tuple
+    problem: SetupError | None = None
+
+
+def check_setup(ctx: Context, refs: Sequence[str] | None = None, console: Console | None = None) -> Setup:
+    """Validate the settings before anything is collected: agents resolve (ConfigError otherwise), every agent has
+    a model, and the endpoint can be asked with the key this machine has. Needs no network."""
+    agents = tuple(load_agents(ctx, refs, console))
+    choose = model_for_agent(ctx.settings)
+    problem: SetupError | None = None
+    if not all(choose(agent) for agent in agents):
+        problem = SetupError(NO_MODEL)
+    else:
+        try:
+            endpoint_key(ctx.settings)
+        except SetupError as exc:
+            problem = exc
+    return Setup(agents=agents, problem=problem)
+
+
 def make_model_factory(settings: Settings, console: Console | None = None):
     from reviewbot.llm import ChatModel, FormatLadder, ModelSettings
     from reviewbot.prompt import ANSWER_SCHEMA
 
-    api_key = key_for_endpoint(settings)
+    api_key = endpoint_key(settings)
     base_url = settings.base_url
     if settings.api_key and not api_key and console:
         from reviewbot.llm import ModelSettings
@@ -152,8 +209,6 @@ def make_model_factory(settings: Settings, console: Console | None = None):
         else:
             console.warn(f"your API key is not sent to {shown_url} over plain HTTP; use https://, or add its host "
                          "to trusted_hosts in your own config if it needs the key")
-    if not api_key and not base_url:
-        raise ConfigError("no API key: set OPENAI_API_KEY, or point --base-url at a server that needs none")
     ladder = FormatLadder(settings.response_format)  # every model of the run talks to the same endpoint
 
     def factory(model: str) -> ChatModel:
@@ -188,20 +243,60 @@ def open_cache(settings: Settings, console: Console | None = None):
 
 
 class Progress:
-    """A one-line counter on stderr, shown only on a terminal and only once a review takes over a second."""
+    """A one-line ticker on stderr while requests run: done, in flight, elapsed. Only on a terminal.
 
-    def __init__(self, console: Console, total: int) -> None:
-        self.console, self.total, self.start, self.shown = console, total, time.monotonic(), False
+    Its own thread redraws the line every TICK seconds from FIRST_DRAW on, so a single slow request shows that
+    something is happening. Requests in flight are the executor's busy workers: min(concurrency, not done yet).
+    Dim text unless NO_COLOR is set (or TERM=dumb); cleared when the review ends.
+    """
+
+    FIRST_DRAW = 0.3  # seconds; a review that is over by then shows nothing
+    TICK = 0.2
+
+    def __init__(self, console: Console, total: int, concurrency: int = 1) -> None:
+        self.console, self.total = console, total
+        self.workers = max(1, min(concurrency, total)) if total else 1
+        self.done, self.start, self.shown = 0, time.monotonic(), 0
+        self.enabled = console.err_is_tty and total > 0
+        self.plain = "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb"
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, name="reviewbot-progress", daemon=True)
+            self._thread.start()
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.console.err_is_tty or time.monotonic() - self.start < 1.0:
+        with self._lock:
+            self.done, self.total = done, total
+
+    def line(self) -> str:
+        with self._lock:
+            done, total = self.done, self.total
+        in_flight = min(self.workers, total - done)
+        elapsed = time.monotonic() - self.start
+        return f"reviewbot: {done}/{total} requests done, {in_flight} in flight, {elapsed:.1f} s"
+
+    def _draw(self) -> None:
+        text = self.line()
+        pad = " " * max(0, self.shown - len(text))
+        self.console.err(f"\r{text}{pad}" if self.plain else f"\r\033[2m{text}\033[0m\033[K")
+        self.shown = max(self.shown, len(text))
+
+    def _run(self) -> None:
+        if self._stop.wait(self.FIRST_DRAW):
             return
-        self.shown = True
-        self.console.err(f"\rreviewbot: {done}/{total} requests")
+        while True:
+            self._draw()
+            if self._stop.wait(self.TICK):
+                return
 
     def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
         if self.shown:
-            self.console.err("\r\033[K")
+            self.console.err("\r" + " " * self.shown + "\r" if self.plain else "\r\033[K")
 
 
 @dataclass
@@ -219,9 +314,17 @@ def review_diff(
     dry_run: bool = False,
     agent_refs: Sequence[str] | None = None,
     extra_filters: Sequence = (),
+    agents: Sequence | None = None,
+    skip_reason: str | None = None,
 ) -> RunOutcome:
-    """Plan and (unless dry_run) execute a review of `diff`; no output except warnings and dry-run text."""
+    """Plan and (unless dry_run) execute a review of `diff`; no output except warnings and dry-run text.
+
+    With `skip_reason` no model is asked: only the local checks (secrets) run, and every file that needed the
+    model is reported as not reviewed, for that reason."""
+    from dataclasses import replace
+
     from reviewbot import review
+    from reviewbot.models import Skipped
 
     settings = ctx.settings
     if not diff.files:
@@ -229,19 +332,28 @@ def review_diff(
 
         nothing = Coverage(files_changed=0, files_sent=0, added_total=0, added_reviewable=0, added_sent=0)
         return RunOutcome(ReviewResult(findings=(), description=diff.description, coverage=nothing), EXIT_OK)
-    agents = load_agents(ctx, agent_refs, console)
-    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings),
-                           content=ctx.content)
+    if agents is None:
+        agents = load_agents(ctx, agent_refs, console)
+    the_plan = review.plan(diff, settings, agents=list(agents), source=ctx.source,
+                           model_for=model_for_agent(settings), content=ctx.content)
     if dry_run:
         from reviewbot.reporters.base import sanitize_terminal
 
         console.out(sanitize_terminal(render_dry_run(the_plan)))
         return RunOutcome(None, EXIT_OK, plan=the_plan)
+    if skip_reason is not None:
+        asked = {p for r in the_plan.requests for p in r.chunk.paths}
+        local = review.execute(replace(the_plan, requests=()), settings, model_factory=lambda m: None,
+                               cache=None, extra_filters=extra_filters)
+        not_reviewed = tuple(Skipped(p, skip_reason) for p in sorted(asked))
+        result = replace(local, files_reviewed=tuple(p for p in local.files_reviewed if p not in asked),
+                         failed=not_reviewed)
+        return RunOutcome(result, EXIT_OK, plan=the_plan)
     check_request_budget(the_plan, settings)
     if the_plan.requests and not all(r.model for r in the_plan.requests):
-        raise ConfigError(NO_MODEL)
+        raise SetupError(NO_MODEL)
     factory = make_model_factory(settings, console) if the_plan.requests else (lambda m: None)
-    progress = Progress(console, len(the_plan.requests))
+    progress = Progress(console, len(the_plan.requests), settings.concurrency)
     try:
         result = review.execute(
             the_plan, settings, model_factory=factory, cache=open_cache(settings, console), progress=progress,
@@ -290,9 +402,11 @@ def render_dry_run(the_plan) -> str:
     if not total:
         out.append("# no request would be sent (nothing to review)\n")
     for i, req in enumerate(the_plan.requests, 1):
+        sent = req.estimated_tokens - req.answer_tokens
         out.append(
             f"=== request {i}/{total}: agent {req.agent}, model {req.model or '(not configured)'}, "
-            f"files {', '.join(req.chunk.paths)}, ~{req.estimated_tokens} tokens ===\n"
+            f"files {', '.join(req.chunk.paths)}, ~{sent:,} input tokens (+ up to {req.answer_tokens:,} "
+            f"for the answer) ===\n"
         )
         for m in req.messages:
             out.append(f"--- {m['role']} ---\n{m['content']}\n")
@@ -308,8 +422,10 @@ def render_dry_run(the_plan) -> str:
             out.append(f"# partly sent {s.path}: {s.reason}\n")
     if the_plan.redactions:
         out.append(f"# {the_plan.redactions} secret(s) redacted before sending\n")
-    est = sum(r.estimated_tokens for r in the_plan.requests)
-    out.append(f"# {total} request(s), ~{est} tokens in total (estimated); nothing was sent\n")
+    sent = sum(r.estimated_tokens - r.answer_tokens for r in the_plan.requests)
+    allowance = sum(r.answer_tokens for r in the_plan.requests)
+    out.append(f"# {total} request(s), ~{sent:,} input tokens in total (estimated), answers allowed up to "
+               f"{allowance:,} tokens; nothing was sent\n")
     return "".join(out)
 
 

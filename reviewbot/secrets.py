@@ -1007,6 +1007,17 @@ def _secret_finding(path: str, line: int, message: str) -> Finding:
                    agent="reviewbot", source="secrets")
 
 
+def secret_phrase(diff: Diff) -> str:
+    """How a finding names a secret: nothing is committed yet when the hook reviews what is staged."""
+    what = diff.description.split(" -- ", 1)[0]
+    if what.startswith("staged changes"):
+        return "Secret in staged change"
+    revisions = what.removesuffix(" (staged)").split()
+    if len(revisions) == 2 or any(".." in r for r in revisions):
+        return "Committed secret"
+    return "Secret in change"
+
+
 def secret_findings(diff: Diff) -> list[Finding]:
     """Errors for committed secrets, found without a model, so a commit is blocked even when the model is down.
 
@@ -1016,6 +1027,7 @@ def secret_findings(diff: Diff) -> list[Finding]:
     binary key store); its lines are not reported one by one.
     """
     findings: list[Finding] = []
+    phrase = secret_phrase(diff)
     for f in diff.files:
         if f.status == "deleted":
             continue
@@ -1033,7 +1045,7 @@ def secret_findings(diff: Diff) -> list[Finding]:
             lines = sorted({h.line for h in group if h.line in added})
             if not lines:
                 continue
-            findings.append(_secret_finding(f.path, lines[0], f"Committed secret ({group[0].kind}): {_ADVICE}"))
+            findings.append(_secret_finding(f.path, lines[0], f"{phrase} ({group[0].kind}): {_ADVICE}"))
     return _unique(findings)
 
 

@@ -27,7 +27,7 @@ HOOK_ID = "reviewbot"
 @main.command("baseline", cls=GitArgsCommand)
 @click.option("--staged", "--cached", "staged", is_flag=True, help="Review what is staged (the index vs HEAD).")
 @click.argument("revisions", nargs=-1)
-@review_options
+@review_options(exclude=("fail_on", "on_error", "no_baseline", "max_findings"))
 @handle_errors
 def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
     """Record today's findings as accepted: same arguments as `reviewbot diff`.
@@ -39,7 +39,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     from reviewbot.baseline import baseline_location, build_baseline, from_repository, write_baseline
     from reviewbot.cli import _report_option, _split_revisions, cli_settings, emit, use_color
     from reviewbot.gitio import DiffSpec, Repository
-    from reviewbot.run import collect_diff, prepare, review_diff
+    from reviewbot.run import check_setup, collect_diff, prepare, review_diff
     from reviewbot.suppress import line_texts, make_filters
 
     paths = click.get_current_context().meta.get("reviewbot.paths")
@@ -51,6 +51,9 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     con = console()
     reports = _report_option(kw.get("reports") or ())
     ctx = prepare(cli_settings(kw), command_defaults={"on_error": "fail"}, console=con)
+    setup = check_setup(ctx, console=con)
+    if setup.problem is not None and not kw.get("dry_run", False):
+        raise setup.problem
     repository_named = from_repository(ctx.settings)
     rel, target = baseline_location(ctx.settings.baseline, ctx.repo.root, from_repository=repository_named)
     if target is None:
@@ -59,7 +62,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     if not diff.files:
         con.err(f"reviewbot: nothing to review in {spec.description}; {rel or target} was left as it is\n")
         return EXIT_OK
-    outcome = review_diff(ctx, diff, console=con, dry_run=kw.get("dry_run", False),
+    outcome = review_diff(ctx, diff, console=con, dry_run=kw.get("dry_run", False), agents=setup.agents,
                           extra_filters=make_filters(ctx, diff, use_baseline=False))
     if outcome.result is None:  # --dry-run
         return outcome.exit_code
@@ -73,9 +76,11 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
                 f"{names}); {rel or target} was left as it is\n")
         return EXIT_REVIEW_FAILED
     baseline = build_baseline(result.all_findings, line_texts(ctx, diff))
+    existed = target.exists()
     write_baseline(target, baseline, root=ctx.repo.root if rel is not None else None, rel=rel)
+    what = "replaced its previous contents" if existed else "a new file"
     message = (f"recorded {baseline.total} finding{'' if baseline.total == 1 else 's'} in {rel or target} "
-               f"(its previous contents were replaced); commit it so the whole team shares it\n")
+               f"({what}); commit it so the whole team shares it\n")
     (con.out if ctx.settings.format == "text" else con.err)(message)
     return EXIT_OK
 
@@ -142,16 +147,23 @@ def config_template() -> str:
     return "\n".join(blocks)
 
 
+# `language: system` runs the reviewbot each developer installed; a teammate without it gets one "skipped" line
+# instead of pre-commit's "Executable `reviewbot` not found" failure. The stages include pre-merge-commit so a
+# merge commit is reviewed too (once `pre-commit install --hook-type pre-merge-commit` has run).
+HOOK_ENTRY = ("sh -c 'if command -v reviewbot >/dev/null 2>&1; then exec reviewbot hook \"$@\"; fi; "
+              "echo \"reviewbot: review skipped: reviewbot is not installed here (pip install it, then reviewbot "
+              "doctor)\"' --")
 HOOK_LINES = (
     "- repo: local",
     "  hooks:",
     "    - id: reviewbot",
     "      name: reviewbot (AI code review)",
-    "      entry: reviewbot hook",
-    "      language: system  # uses the reviewbot you installed (pip install reviewbot)",
+    f"      entry: {json.dumps(HOOK_ENTRY)}",  # a JSON string is a valid YAML double-quoted string
+    "      language: system  # the reviewbot you installed; without it the hook says it skipped",
     "      require_serial: true",
     "      verbose: true",
     "      types: [text]",
+    "      stages: [pre-commit, pre-merge-commit, pre-push, manual]",
 )
 
 NEW_PRE_COMMIT = (
@@ -307,7 +319,8 @@ def init_command() -> int:
 
     Existing files are kept: the config is only written when missing, and the hook is appended to the repos
     list of an existing .pre-commit-config.yaml without touching what is there. Running it again changes
-    nothing. The hook uses `language: system`: each developer installs reviewbot, then runs `pre-commit install`.
+    nothing. The hook uses `language: system`: each developer installs reviewbot, then runs `pre-commit install`;
+    a teammate without reviewbot installed gets a "review skipped" line, not a failed commit.
     """
     from reviewbot.gitio import Repository
 
@@ -325,5 +338,6 @@ def init_command() -> int:
                 raise ConfigError(f"cannot write {change.path.name}: {exc.strerror}") from None
         con.out(change.message + "\n")
     if hook.text is not None:
-        con.out("next: run `pre-commit install` so the hook runs on every commit\n")
+        con.out("next: run `pre-commit install --hook-type pre-commit --hook-type pre-merge-commit` so the hook "
+                "runs on every commit, merge commits included\n")
     return EXIT_OK

@@ -92,8 +92,9 @@ def test_the_hook_warns_visibly_and_on_error_fail_blocks(staged, model_server, c
     model_server.default = lambda body: answer
     result = cli("hook")
     assert result.exit_code == 0
-    (line,) = warnings(result)
-    assert "did not happen" in line and "app/db.py" in line and "no usable answer" in line
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("reviewbot: review skipped")]
+    assert "no usable answer" in line and "not blocked" in line
+    assert not result.stderr.startswith("reviewbot: no findings")
     failing = cli("hook", "--on-error", "fail")
     assert failing.exit_code == 3
 

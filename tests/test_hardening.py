@@ -159,9 +159,9 @@ def test_the_hook_blocks_a_secret_even_when_the_model_is_down(planted, model_ser
     model_server.fail(503, times=10)
     result = cli("hook", env={"REVIEWBOT_RETRIES": "0"})
     assert result.exit_code == 1
-    assert "app/settings.py:4: error: Committed secret (AWS access key)" in result.stdout
+    assert "app/settings.py:4: error: Secret in staged change (AWS access key)" in result.stdout
     assert ".env:1: error:" in result.stdout and "deploy/id_rsa:1: error:" in result.stdout
-    assert "did not happen" in result.stderr  # the model outage is still reported
+    assert "review skipped (the model failed)" in result.stderr  # the outage is still reported
     _assert_nothing_secret(result.stdout + result.stderr + sent(model_server))
 
 
@@ -172,7 +172,7 @@ def test_the_hook_blocks_a_secret_with_no_model_reachable_at_all(planted, model_
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{port}/v1")
     result = cli("hook", "app/settings.py", env={"REVIEWBOT_RETRIES": "0"})
     assert result.exit_code == 1
-    assert "Committed secret" in result.stdout
+    assert "Secret in staged change" in result.stdout
 
 
 def test_dry_run_shows_the_redacted_payload(planted, model_server, cli):

@@ -136,7 +136,7 @@ def test_secret_is_suppressed_only_by_naming_secrets(repo, model_server, run_cli
     _stage(repo, [f'TOKEN = "{GITHUB_TOKEN}"  # reviewbot: ignore'])
     result = run_cli("diff", "--staged")
     assert result.exit_code == 1
-    assert "app/service.py:21: error: Committed secret" in result.stdout
+    assert "app/service.py:21: error: Secret in staged change" in result.stdout
 
     repo.write("app/service.py", BASE + f'TOKEN = "{GITHUB_TOKEN}"  # reviewbot: ignore[secrets]\n')
     repo.add("app/service.py")

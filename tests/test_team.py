@@ -15,7 +15,7 @@ import yaml
 
 from reviewbot.config import KEYS, load_settings
 from reviewbot.sources import MemorySource
-from reviewbot.team import config_template
+from reviewbot.team import HOOK_ENTRY, config_template
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
@@ -42,8 +42,9 @@ def test_init_creates_both_files_and_a_second_run_changes_nothing(repo, run_cli)
     data = yaml.safe_load(hooks.read_text())
     hook = data["repos"][0]["hooks"][0]
     assert data["repos"][0]["repo"] == "local"
-    assert hook == {"id": "reviewbot", "name": "reviewbot (AI code review)", "entry": "reviewbot hook",
-                    "language": "system", "require_serial": True, "verbose": True, "types": ["text"]}
+    assert hook == {"id": "reviewbot", "name": "reviewbot (AI code review)", "entry": HOOK_ENTRY,
+                    "language": "system", "require_serial": True, "verbose": True, "types": ["text"],
+                    "stages": ["pre-commit", "pre-merge-commit", "pre-push", "manual"]}
     _validate_pre_commit(hooks)
 
     again = run_cli("init")

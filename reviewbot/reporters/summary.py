@@ -29,8 +29,12 @@ def _findings_part(result: ReviewResult) -> str:
 def _usage_part(result: ReviewResult) -> str:
     usage = result.usage
     requests = plural(usage.requests, "request")
-    if usage.cached:
-        requests += f" ({usage.cached:,} cached)"
+    failed = getattr(usage, "failed", 0)  # failed attempts, retries included (counted by the executor)
+    notes = [f"{usage.cached:,} cached"] if usage.cached else []
+    if failed:
+        notes.append(f"{failed:,} failed")
+    if notes:
+        requests += f" ({', '.join(notes)})"
     return f"{requests}, {usage.tokens_in:,} tokens in / {usage.tokens_out:,} out"
 
 

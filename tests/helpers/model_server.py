@@ -95,6 +95,7 @@ class ModelServer:
       default   None, or fn(request_body) -> content or Reply, used when the queue is empty
       latency   seconds added before every answer (benchmarks)
       models    ids listed by GET /v1/models
+      models_status  HTTP status of GET /v1/models (200; e.g. 404 for a server that lists no models, 401)
       errors    exceptions raised by `default` (answered as a 500; the pytest fixture fails the test on them)
     """
 
@@ -106,6 +107,7 @@ class ModelServer:
         self.default: DefaultFn | None = default
         self.latency = latency
         self.models: list[str] = ["test-model"]
+        self.models_status = 200
         self._queue: collections.deque[Reply] = collections.deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -280,7 +282,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         route = self.path.split("?", 1)[0].rstrip("/")
-        if route.endswith("/models"):
+        if route.endswith("/models") and self.server.owner.models_status != 200:
+            status = self.server.owner.models_status
+            self._send_json(status, error_body(status))
+        elif route.endswith("/models"):
             owner = self.server.owner
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "reviewbot-tests"} for m in owner.models]
             self._send_json(200, {"object": "list", "data": data})
