@@ -131,6 +131,20 @@ def test_diff_refuses_a_link_out_with_exit_2_and_sends_nothing(repo, outside, ca
     assert_nothing_leaked(model_server, isolated_env, result.stdout, result.stderr)
 
 
+@pytest.mark.parametrize("name", [".reviewbot.toml", "pyproject.toml"])
+def test_a_config_file_linked_out_is_not_read(repo, outside, model_server, run_cli, isolated_env, name):
+    table = "[tool.reviewbot.path_instructions]" if name == "pyproject.toml" else "[path_instructions]"
+    (outside / "config.toml").write_text(f'{table}\n"**" = "{OUTSIDE_CANARY}"\n', encoding="utf-8")
+    repo.symlink(name, str(outside / "config.toml"))
+    _stage_change(repo)
+    hook = run_cli("hook")
+    assert hook.exit_code == 0 and f"the config file '{name}' leads outside the repository" in hook.stderr
+    assert model_server.request_count == 1
+    strict = run_cli("diff", "--staged")
+    assert strict.exit_code == 2 and name in error_lines(strict.stderr)[0]
+    assert_nothing_leaked(model_server, isolated_env, hook.stderr, strict.stderr)
+
+
 def test_a_link_inside_the_repository_to_an_ordinary_file_is_followed(repo, model_server, run_cli):
     repo.write("docs/RULES.md", "Always close files you open.\n")
     repo.symlink("AGENTS.md", "docs/RULES.md")
