@@ -29,6 +29,9 @@ INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubled each time, minu
 MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 30.0  # longest Retry-After honoured: a pre-commit hook must not hang for minutes
 _RETRY_STATUSES = frozenset({408, 409, 429})
+# With a RequestGate (reviewbot/flow.py) the run sends fewer requests at once after a 429/503, so such a
+# request is tried again up to this many times without using up `max_retries`: it is waiting, not failing.
+CONGESTION_RETRIES = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class Completion:
     tokens_in: int = 0
     tokens_out: int = 0
     finish_reason: str | None = None
+    cached_tokens: int = 0  # prompt tokens the server read from its prompt cache, when it says so
 
 
 class ChatModel:
@@ -98,6 +102,7 @@ class ChatModel:
         self._formats += [{"type": "json_object"}, None]
         self._lock = threading.Lock()
         self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
+        self.gate = None  # the run's RequestGate (reviewbot/flow.py): concurrency and circuit breaker, if any
 
     def describe(self) -> str:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
@@ -109,7 +114,7 @@ class ChatModel:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
         which rung of the format ladder the server accepts is shared by every call."""
         openai = self._openai
-        attempt = 0
+        attempt = congested = 0
         while True:
             with self._lock:
                 fmt = self._formats[0]
@@ -117,7 +122,7 @@ class ChatModel:
             if broken:
                 raise ModelError(broken)
             try:
-                return self._create(messages, _with_schema(fmt, schema, schema_name), seed)
+                return self._send(messages, _with_schema(fmt, schema, schema_name), seed)
             except openai.BadRequestError as exc:
                 # Servers without structured outputs answer 400; step down the ladder and try again.
                 with self._lock:
@@ -128,11 +133,48 @@ class ChatModel:
                         continue  # another thread already stepped down
                 raise ModelError(self._explain(exc)) from None
             except openai.APIError as exc:
-                wait = self._retry_wait(exc, attempt)
+                waiting = getattr(exc, "reviewbot_crowded", False) and self.settings.max_retries > 0
+                wait = self._retry_wait(exc, congested if waiting else attempt,
+                                        limit=max(CONGESTION_RETRIES, self.settings.max_retries) if waiting else None)
                 if wait is None:
-                    raise self._give_up(exc, attempt) from None
+                    raise self._give_up(exc, attempt + congested) from None
                 time.sleep(wait)
-                attempt += 1
+                if waiting:
+                    congested += 1
+                else:
+                    attempt += 1
+
+    def _send(self, messages, fmt, seed) -> Completion:
+        """One attempt on the wire, through the run's gate when there is one (which counts it)."""
+        gate = self.gate
+        if gate is None:
+            return self._create(messages, fmt, seed)
+        ticket = gate.acquire()
+        try:
+            completion = self._create(messages, fmt, seed)
+        except Exception as exc:
+            congestion = _congestion(exc)
+            if congestion is not None:
+                # Turned away while others were in flight: the gate sends fewer at once, this one waits its turn.
+                exc.reviewbot_crowded = gate.congested(ticket, congestion, _retry_after(exc))  # type: ignore[attr-defined]
+            else:
+                gate.failed(ticket, self._failure_kind(exc), self._explain(exc), at_once=_refused(exc))
+            raise
+        gate.succeeded(ticket)
+        return completion
+
+    def _failure_kind(self, exc: Exception) -> str | None:
+        """The kinds of failure that say the endpoint is down (the circuit breaker counts them), else None."""
+        openai = self._openai
+        if isinstance(exc, openai.APITimeoutError):
+            return "timeout"
+        if isinstance(exc, openai.APIConnectionError):
+            return "connection"
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return "auth"
+        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            return "server error"
+        return None
 
     def _retryable(self, exc: Exception) -> bool:
         openai = self._openai
@@ -145,10 +187,12 @@ class ChatModel:
             return said == "true"
         return exc.status_code in _RETRY_STATUSES or exc.status_code >= 500
 
-    def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
+    def _retry_wait(self, exc: Exception, attempt: int, limit: int | None = None) -> float | None:
         """Seconds to wait before retrying after `exc`, or None to give up now."""
-        if attempt >= self.settings.max_retries or not self._retryable(exc):
+        if attempt >= (self.settings.max_retries if limit is None else limit) or not self._retryable(exc):
             return None
+        if _refused(exc):
+            return None  # nothing listens on that port: waiting will not change that within a review
         asked = _retry_after(exc)
         if asked is not None:
             return asked if asked <= MAX_RETRY_AFTER else None
@@ -199,11 +243,13 @@ class ChatModel:
         usage = getattr(response, "usage", None)
         tokens_in = _count(getattr(usage, "prompt_tokens", 0))
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
+        cached_tokens = _count(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0))
         if not text.strip():
             # Reasoning models sometimes spend the whole answer budget thinking: that is not "no findings".
             reason = finish_reason or "unknown"
             raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
-        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason)
+        return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason,
+                          cached_tokens=cached_tokens)
 
     def _explain(self, exc: Exception) -> str:
         text = self._explain_raw(exc)
@@ -256,6 +302,23 @@ def _retry_after(exc: Exception) -> float | None:
         if seconds == seconds:  # not NaN
             return max(seconds, 0.0)
     return None
+
+
+def _congestion(exc: Exception) -> str | None:
+    """"HTTP 429" or "HTTP 503" when the server said it is overloaded, else None."""
+    status = getattr(exc, "status_code", None)
+    return f"HTTP {status}" if status in (429, 503) else None
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when the connection was refused outright (nothing listens there), anywhere in the cause chain."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
 
 
 def _count(value) -> int:

@@ -108,8 +108,9 @@ def _footer(result: ReviewResult, options: ReportOptions) -> list[str]:
     if result.agents:
         bits.append("agents " + ", ".join(escape_inline(a) for a in result.agents))
     requests = plural(usage.requests, "request")
-    if usage.cached:
-        requests += f" ({usage.cached:,} cached)"
+    counts = ([f"{usage.failed:,} failed"] if usage.failed else []) + ([f"{usage.cached:,} cached"] if usage.cached else [])
+    if counts:
+        requests += f" ({', '.join(counts)})"
     bits.append(requests)
     bits.append(f"{usage.tokens_in:,} tokens in / {usage.tokens_out:,} out")
     bits.append(f"{TOOL_NAME} {escape_inline(options.tool_version)}")

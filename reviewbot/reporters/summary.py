@@ -29,9 +29,23 @@ def _findings_part(result: ReviewResult) -> str:
 def _usage_part(result: ReviewResult) -> str:
     usage = result.usage
     requests = plural(usage.requests, "request")
-    if usage.cached:
-        requests += f" ({usage.cached:,} cached)"
-    return f"{requests}, {usage.tokens_in:,} tokens in / {usage.tokens_out:,} out"
+    counts = ([f"{usage.failed:,} failed"] if usage.failed else []) + ([f"{usage.cached:,} cached"] if usage.cached else [])
+    if counts:
+        requests += f" ({', '.join(counts)})"
+    tokens_in = f"{usage.tokens_in:,} tokens in"
+    if usage.cached_tokens:
+        tokens_in += f" ({usage.cached_tokens:,} from the server's prompt cache)"
+    return f"{requests}, {tokens_in} / {usage.tokens_out:,} out{_concurrency_part(result)}"
+
+
+def _concurrency_part(result: ReviewResult) -> str:
+    flow = result.flow
+    if flow is None or not flow.sent:
+        return ""
+    text = f", up to {flow.peak:,} at once"
+    if flow.lowest:
+        text += f" (backed off to {flow.lowest:,} while the server was busy)"
+    return text
 
 
 def summary_line(result: ReviewResult, options: ReportOptions) -> str:
