@@ -3,7 +3,7 @@
 Adaptive concurrency. Real models answer in seconds to a minute, so what a user waits for is the number of
 waves, not the number of requests: the run starts with PROBE_WINDOW requests in flight, and once the first answer
 shows the endpoint works it opens up to the cap (`concurrency`, 16 by default), so a large diff takes one or two
-waves. A server that is overloaded (HTTP 429 or 503) halves the limit (multiplicative decrease, at most once per
+waves. A server that is overloaded (HTTP 429 or 503) or failing (5xx, timeouts, connection errors) halves the limit (multiplicative decrease, at most once per
 round of requests: answers to requests sent before the last decrease do not count again) and pauses new requests
 for as long as its Retry-After asks; every full window of answers after that adds one (additive increase), up to
 the cap. Starting below the cap is what keeps a failing endpoint from receiving a whole wave: see below. A
@@ -56,7 +56,7 @@ class RequestGate:
         self._clock = clock
         self._cond = threading.Condition()
         self._in_flight = 0
-        self._credit = 0.0
+        self._answered = 0  # answers since the limit last changed
         self._paused_until = 0.0
         self._last_decrease = float("-inf")
         self._streak_kind: str | None = None
@@ -98,9 +98,9 @@ class RequestGate:
                 self._probing = False
                 self._limit = self.cap
             elif self._limit < self.cap:
-                self._credit += 1.0 / self._limit
-                if self._credit >= 1.0:
-                    self._credit = 0.0
+                self._answered += 1
+                if self._answered >= self._limit:  # a whole window answered: one more at once
+                    self._answered = 0
                     self._limit += 1
 
     def congested(self, ticket: Ticket, why: str, retry_after: float | None = None) -> bool:
@@ -110,18 +110,13 @@ class RequestGate:
         request should wait its turn rather than use up its retries; False when it was alone, which the circuit
         breaker counts like any other failure."""
         with self._cond:
+            crowded = ticket.crowd > 1 or self._in_flight > 1  # others in flight when it was sent or turned away
             self._release()
             self._failed += 1
             self._probing = False
             if retry_after:
                 self._paused_until = max(self._paused_until, self._clock() + min(retry_after, MAX_PAUSE))
-            if ticket.sent_at >= self._last_decrease and self._limit > 1:  # older news was acted on already
-                self._limit = max(1, self._limit // 2)
-                self._lowest = self._limit if not self._lowest else min(self._lowest, self._limit)
-                self._backoffs += 1
-                self._credit = 0.0
-                self._last_decrease = self._clock()
-            crowded = ticket.crowd > 1
+            self._decrease(ticket)
             if not crowded:
                 self._count_failure(why, f"the server answered {why} (busy)")
             self._cond.notify_all()
@@ -136,10 +131,21 @@ class RequestGate:
             self._failed += 1
             if kind is None:
                 return
+            self._probing = False
+            self._decrease(ticket)  # an endpoint in trouble gets fewer requests at once, until the breaker decides
             if at_once:
                 self._trip(message)
             else:
                 self._count_failure(kind, message)
+
+    def _decrease(self, ticket: Ticket) -> None:
+        """Multiplicative decrease, once per round: news about an attempt sent before the last cut is old."""
+        if ticket.sent_at >= self._last_decrease and self._limit > 1:
+            self._limit = max(1, self._limit // 2)
+            self._lowest = self._limit if not self._lowest else min(self._lowest, self._limit)
+            self._backoffs += 1
+            self._answered = 0
+            self._last_decrease = self._clock()
 
     def _count_failure(self, kind: str, message: str) -> None:
         if kind == self._streak_kind:
