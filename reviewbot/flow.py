@@ -16,15 +16,22 @@ and every request not yet sent fails at once with the reason, so the run reports
 seconds instead of retrying each request in turn. A refused connection (nothing listens on the port) opens it at
 the first failure. Congestion (429/503) counts towards the breaker only for a request that was alone in flight.
 
+A local server that is not running (the usual case for a pre-commit hook against llama.cpp or Ollama) is found
+before the model client is even imported (~0.5 s): `refused_locally` tries a TCP connection to a loopback endpoint
+first, which takes a fraction of a millisecond; remote endpoints are not probed (that would cost a round trip).
+
 Counting. Every attempt that goes on the wire is counted here, failed ones included, so the summary's
 "N requests (M failed)" is what the server saw.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from reviewbot.errors import ModelError
 from reviewbot.models import RequestFlow
@@ -171,3 +178,23 @@ class RequestGate:
         with self._cond:
             return RequestFlow(sent=self._sent, failed=self._failed, peak=self._peak, limit=self._limit,
                              lowest=self._lowest, backoffs=self._backoffs, cap=self.cap, stopped=self._open)
+
+
+def refused_locally(url: str, timeout: float = 0.25) -> bool:
+    """True when `url` names a loopback host and nothing listens on its port (the connection is refused)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    if not loopback:
+        return False
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False  # anything else (a timeout, no route) is left to the client, which explains it properly

@@ -349,10 +349,22 @@ class _LazyModel:
     def real(self) -> ChatModel:
         with self._lock:
             if self._model is None:
+                self._check_listening()
                 self._model = self._factory(self.settings.model)
                 if self._gate is not None and hasattr(self._model, "gate"):
                     self._model.gate = self._gate
             return self._model
+
+    def _check_listening(self) -> None:
+        """A loopback endpoint with nothing listening fails the run at once, before openai is even imported."""
+        from reviewbot.flow import refused_locally
+
+        if self._gate is None or not refused_locally(self.settings.endpoint):
+            return
+        message = (f"could not connect to model '{self.settings.model}' at {self.settings.endpoint}: connection "
+                   "refused (is the model server running?)")
+        self._gate.failed(self._gate.acquire(), "connection", message, at_once=True)  # counted as one attempt
+        raise ModelError(message)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):  # never build a client for (or recurse on) private or special lookups

@@ -334,3 +334,17 @@ def test_gate_counts_a_lone_busy_answer_towards_the_breaker():
     assert gate.congested(gate.acquire(), "HTTP 503") is False  # alone in flight: the server is failing
     assert gate.congested(gate.acquire(), "HTTP 503") is False
     assert gate.is_open
+
+
+def test_the_client_does_not_retry_a_refused_connection_either():
+    # The run checks loopback endpoints before building a client; the client itself also gives up on a refused
+    # connection without retrying (for endpoints the check does not cover), and opens the breaker.
+    from reviewbot.llm import ChatModel, ModelSettings
+
+    model = ChatModel(ModelSettings(model="m", base_url=f"http://127.0.0.1:{_closed_port()}/v1", api_key="sk-x",
+                                    max_retries=3))
+    model.gate = RequestGate(4)
+    with pytest.raises(ModelError, match="could not connect"):
+        model.complete([{"role": "user", "content": "hi"}])
+    assert model.gate.stats().sent == 1 and model.gate.stats().failed == 1  # one attempt, no retries
+    assert model.gate.is_open
