@@ -169,6 +169,16 @@ class RequestGate:
         self._open = f"reviewbot stopped sending requests after {why} ({message})"
         self._cond.notify_all()
 
+    def sleep(self, seconds: float) -> None:
+        """Wait before a retry, cut short when the breaker opens (the retry would not be sent anyway)."""
+        deadline = self._clock() + seconds
+        with self._cond:
+            while not self._open:
+                left = deadline - self._clock()
+                if left <= 0:
+                    return
+                self._cond.wait(left)
+
     @property
     def is_open(self) -> bool:
         with self._cond:

@@ -138,7 +138,7 @@ class ChatModel:
                                         limit=max(CONGESTION_RETRIES, self.settings.max_retries) if waiting else None)
                 if wait is None:
                     raise self._give_up(exc, attempt + congested) from None
-                time.sleep(wait)
+                (self.gate.sleep if self.gate is not None else time.sleep)(wait)
                 if waiting:
                     congested += 1
                 else:
