@@ -5,8 +5,10 @@ Retries are reviewbot's own (the SDK's are switched off) so that they are bounde
 (honouring Retry-After up to MAX_RETRY_AFTER), 408/409, 5xx and connection errors and timeouts are retried with
 exponential backoff and jitter, at most `max_retries` times; a server asking for a longer pause is not waited
 for. Once the endpoint itself has failed (unreachable, timing out, rejecting the key, unknown model), later
-requests of the same run fail at once instead of repeating the wait. Errors leave this module as ModelError
-sentences that name the model and the endpoint, never the key.
+requests of the same run fail at once instead of repeating the wait. A refused connection is not retried at
+all. With the run's RequestGate (`gate`, reviewbot/flow.py) every attempt goes through it: it caps how many are
+in flight, counts failed attempts, and its circuit breaker stops the run when the endpoint is down. Errors leave
+this module as ModelError sentences that name the model and the endpoint, never the key.
 """
 
 from __future__ import annotations
