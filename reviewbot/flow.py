@@ -139,10 +139,10 @@ class RequestGate:
             if kind is None:
                 return
             self._probing = False
-            self._decrease(ticket)  # an endpoint in trouble gets fewer requests at once, until the breaker decides
             if at_once:
                 self._trip(message)
             else:
+                self._decrease(ticket)  # an endpoint in trouble gets fewer requests at once, until the breaker decides
                 self._count_failure(kind, message)
 
     def _decrease(self, ticket: Ticket) -> None:

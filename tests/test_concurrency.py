@@ -179,6 +179,7 @@ def test_refused_connection_is_not_retried(repo, run_cli):
     assert result.exit_code == 3 and "Traceback" not in result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert summary["usage"]["requests"] == 1 and summary["usage"]["failed"] == 1  # one try, no retries
+    assert summary["concurrency"]["lowest"] is None and "refused" in summary["concurrency"]["stopped"]
     assert "could not connect" in summary["failed"][0]["reason"]
 
 

@@ -44,7 +44,7 @@ def _concurrency_part(result: ReviewResult) -> str:
         return ""
     text = f", up to {flow.peak:,} at once"
     if flow.lowest:
-        text += f" (backed off to {flow.lowest:,} when the server pushed back)"
+        text += f" (backed off to {flow.lowest:,})"
     return text
 
 
