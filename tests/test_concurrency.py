@@ -100,7 +100,7 @@ def test_a_known_model_gets_fewer_fuller_requests_covering_the_same_lines(repo, 
 
 
 def test_busy_server_gets_fewer_requests_at_once_and_no_request_is_lost(many_files, model_server, run_cli):
-    model_server.latency = 0.2
+    model_server.latency = 0.4  # long enough that the first wave overlaps even on a busy machine
     model_server.max_concurrent = 2
     model_server.busy_retry_after = "0"
 
@@ -135,7 +135,7 @@ def test_a_healthy_server_gets_the_whole_cap_after_the_first_answer(many_files, 
     for i in range(FILES, FILES + 8):  # 24 requests: the probe window of 8, then the other 16 at once
         many_files.write(f"app/mod_{i:02d}.py", _module(i))
     many_files.stage_all()
-    model_server.latency = 0.3
+    model_server.latency = 0.5
     result, summary = _review_json(run_cli)
     assert result.exit_code == 0, result.stderr
     assert model_server.request_count == FILES + 8
