@@ -116,6 +116,17 @@ def measure_latency(bench: Bench, report: Report, diff: SyntheticDiff) -> None:
     report.add(section, "effective concurrency (peak in flight)", _peak(summary))
     report.add(section, "added lines in some request", lines, "%", "100%", lines == 100)
     report.add(section, "reviewable files in some request", files, "%", "100%", files == 100)
+    # A local model's name is never guessed: without context_window it keeps the 16,000-token budget.
+    first = bench.server.request_count
+    bench.server.latency = LATENCY
+    try:
+        m, summary = review_json(bench, diff.path, env={"REVIEWBOT_MODEL": "local-model"})
+    finally:
+        bench.server.latency = 0.0
+    files, lines = coverage(diff, bench.server.requests[first:])
+    report.add(section, "unknown model name (16,000-token budget): wall time", m.wall, "s")
+    report.add(section, "unknown model name: requests, peak in flight, added lines covered",
+               f"{m.requests}, {_peak(summary)}, {lines:.0f}%")
 
 
 def measure_busy(bench: Bench, report: Report, diff: SyntheticDiff) -> None:
