@@ -312,9 +312,10 @@ def file_path(index: int) -> str:
 
 
 def build_repo(path: Path, files: int, changed_per_file: int, *, seed: int = 1,
-               big_file_lines: int = 0) -> SyntheticDiff:
+               big_file_lines: int = 0, base_files: dict[str, str] | None = None) -> SyntheticDiff:
     """A real git repository whose staged diff touches `files` files with `changed_per_file` changed lines each,
-    plus, with big_file_lines, one more file of that many changed lines spread over many hunks."""
+    plus, with big_file_lines, one more file of that many changed lines spread over many hunks. `base_files`
+    (e.g. standards documents) are committed with the base and not changed."""
     rng = random.Random(seed)
     repo = GitRepo(path)
     pairs = {file_path(i): file_pair(rng, changed_per_file, new_file=(i % NEW_FILE_EVERY == NEW_FILE_EVERY - 1))
@@ -322,6 +323,8 @@ def build_repo(path: Path, files: int, changed_per_file: int, *, seed: int = 1,
     if big_file_lines:
         pairs[BIG_FILE] = file_pair(rng, big_file_lines, new_file=False)
     repo.write("README.md", "# benchmark repository\n")
+    for name, text in (base_files or {}).items():
+        repo.write(name, text)
     for name, (old, _) in pairs.items():
         if old:
             repo.write(name, "\n".join(old) + "\n")

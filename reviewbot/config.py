@@ -192,9 +192,11 @@ KEYS: dict[str, Key] = {
         Key("standards", _bounded_list, None, "exactly these standards files instead of discovery"),
         Key("max_standards_chars", _at_least(0), 12000, "budget for standards text per request"),
         Key("context_lines", _at_least(0), 3, "unchanged lines shown around each change"),
-        Key("max_request_tokens", _at_least(1), 16000, "token budget of one request, answer included"),
+        Key("max_request_tokens", _at_least(1), 16000,
+            "token budget of one request, answer included (unset: from the model's context window, up to 32000)"),
         Key("max_answer_tokens", _at_least(1), 4096, "tokens reserved for the model's answer"),
-        Key("concurrency", _at_least(1), 4, "requests in flight at once"),
+        Key("context_window", _at_least(1), None, "the model's context window in tokens (sets the request budget)"),
+        Key("concurrency", _at_least(1), 16, "most requests in flight at once (fewer while the server is busy)"),
         Key("cache", _bool, True, "reuse answers for unchanged content"),
         Key("timeout", _positive, None, "seconds to wait for one model answer (default: 120 for hosted endpoints; "
                                         "for local ones 60 plus 1 per 8 answer tokens)"),

@@ -5,8 +5,11 @@ Retries are reviewbot's own (the SDK's are switched off) so that they are bounde
 (honouring Retry-After up to MAX_RETRY_AFTER), 408/409, 5xx and connection errors and timeouts are retried with
 exponential backoff and jitter, at most `max_retries` times; a server asking for a longer pause is not waited
 for. Once the endpoint itself has failed (unreachable, timing out, rejecting the key, unknown model), later
-requests of the same run fail at once instead of repeating the wait. Errors leave this module as ModelError
-sentences that name the model and the endpoint and keep the server's whole reason on one line, never the key.
+requests of the same run fail at once instead of repeating the wait. A refused connection is not retried at
+all. With the run's RequestGate (`gate`, reviewbot/flow.py) every attempt goes through it: it caps how many are
+in flight, counts failed attempts, and its circuit breaker stops the run when the endpoint is down. Errors leave
+this module as ModelError sentences that name the model and the endpoint and keep the server's whole reason on
+one line, never the key.
 
 Real servers differ in what they accept and how they say no (docs/offline.md):
 - response_format: `auto` asks for json_schema, then json_object, then nothing, stepping down when a server
@@ -40,6 +43,9 @@ INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubled each time, minu
 MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 30.0  # longest Retry-After honoured: a pre-commit hook must not hang for minutes
 _RETRY_STATUSES = frozenset({408, 409, 429})
+# With a RequestGate (reviewbot/flow.py) the run sends fewer requests at once after a 429/503, so such a
+# request is tried again up to this many times without using up `max_retries`: it is waiting, not failing.
+CONGESTION_RETRIES = 8
 
 RESPONSE_FORMATS = ("auto", "json_schema", "json_object", "none")
 HOSTED_TIMEOUT = 120.0  # seconds, for endpoints on the internet
@@ -109,6 +115,7 @@ class Completion:
     finish_reason: str | None = None
     response_format: str = "none"  # the rung of the format ladder the answer was asked with
     max_tokens: int = 0  # the answer allowance it was asked with
+    cached_tokens: int = 0  # prompt tokens the server read from its prompt cache, when it says so
 
     @property
     def cut_off(self) -> bool:
@@ -190,6 +197,7 @@ class ChatModel:
         self.ladder = ladder or FormatLadder(settings.response_format)
         self._lock = threading.Lock()
         self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
+        self.gate = None  # the run's RequestGate (reviewbot/flow.py): concurrency and circuit breaker, if any
 
     def describe(self) -> str:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
@@ -203,7 +211,8 @@ class ChatModel:
         call. A cut answer (finish_reason "length") is returned as it is, for the caller to judge."""
         openai = self._openai
         max_tokens = max_tokens or self.settings.max_answer_tokens
-        attempt = 0
+        schema = schema if schema is not None else self._schema
+        attempt = congested = 0
         while True:
             rung = self.ladder.current
             with self._lock:
@@ -211,32 +220,67 @@ class ChatModel:
             if broken:
                 raise ModelError(broken)
             try:
-                return self._create(messages, rung, schema if schema is not None else self._schema, schema_name,
-                                    seed, max_tokens)
-            except openai.APIStatusError as exc:
-                reason = _reason(exc)
-                if exc.status_code == 413 or (_OVERFLOW.search(reason) and exc.status_code in (400, 422, 500, 503)):
-                    raise ContextOverflowError(
-                        f"the request is too large for the context of {self.describe()} "
-                        f"(HTTP {exc.status_code}: {self._clean(reason)})"
-                    ) from None
-                if self._format_rejected(exc, rung, reason):
-                    if self.ladder.step_down(rung, self._clean(reason)):
-                        continue
-                    raise ModelError(self._explain(exc) + self._format_hint(rung)) from None
-                if isinstance(exc, openai.BadRequestError):
-                    raise ModelError(self._explain(exc)) from None
-                wait = self._retry_wait(exc, attempt)
-                if wait is None:
-                    raise self._give_up(exc, attempt, max_tokens) from None
-                time.sleep(wait)
-                attempt += 1
+                return self._send(messages, rung, schema, schema_name, seed, max_tokens)
             except openai.APIError as exc:
-                wait = self._retry_wait(exc, attempt)
+                if isinstance(exc, openai.APIStatusError):
+                    reason = _reason(exc)
+                    if _overflow(exc, reason):
+                        raise ContextOverflowError(
+                            f"the request is too large for the context of {self.describe()} "
+                            f"(HTTP {exc.status_code}: {self._clean(reason)})"
+                        ) from None
+                    if self._format_rejected(exc, rung, reason):
+                        if self.ladder.step_down(rung, self._clean(reason)):
+                            continue
+                        raise ModelError(self._explain(exc) + self._format_hint(rung)) from None
+                    if isinstance(exc, openai.BadRequestError):
+                        raise ModelError(self._explain(exc)) from None
+                waiting = getattr(exc, "reviewbot_crowded", False) and self.settings.max_retries > 0
+                wait = self._retry_wait(exc, congested if waiting else attempt,
+                                        limit=max(CONGESTION_RETRIES, self.settings.max_retries) if waiting else None)
                 if wait is None:
-                    raise self._give_up(exc, attempt, max_tokens) from None
-                time.sleep(wait)
-                attempt += 1
+                    raise self._give_up(exc, attempt + congested, max_tokens) from None
+                (self.gate.sleep if self.gate is not None else time.sleep)(wait)
+                if waiting:
+                    congested += 1
+                else:
+                    attempt += 1
+
+    def _send(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int) -> Completion:
+        """One attempt on the wire, through the run's gate when there is one (which counts it)."""
+        gate = self.gate
+        if gate is None:
+            return self._create(messages, rung, schema, schema_name, seed, max_tokens)
+        ticket = gate.acquire()
+        try:
+            completion = self._create(messages, rung, schema, schema_name, seed, max_tokens)
+        except Exception as exc:
+            congestion = _congestion(exc)
+            if congestion is not None and not _overflow(exc, _reason(exc)):
+                # Turned away while others were in flight: the gate sends fewer at once, this one waits its turn.
+                exc.reviewbot_crowded = gate.congested(ticket, congestion, _retry_after(exc))  # type: ignore[attr-defined]
+            else:
+                gate.failed(ticket, self._failure_kind(exc, rung), self._explain(exc), at_once=_refused(exc))
+            raise
+        gate.succeeded(ticket)
+        return completion
+
+    def _failure_kind(self, exc: Exception, rung: str = "none") -> str | None:
+        """The kinds of failure that say the endpoint is down (the circuit breaker counts them), else None. A request
+        too large for the server's context, or a response_format it refuses, says nothing about the endpoint."""
+        openai = self._openai
+        if isinstance(exc, openai.APITimeoutError):
+            return "timeout"
+        if isinstance(exc, openai.APIConnectionError):
+            return "connection"
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            return "auth"
+        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            reason = _reason(exc)
+            if _overflow(exc, reason) or self._format_rejected(exc, rung, reason):
+                return None
+            return "server error"
+        return None
 
     @staticmethod
     def _format_rejected(exc, rung: str, reason: str) -> bool:
@@ -265,10 +309,12 @@ class ChatModel:
             return said == "true"
         return exc.status_code in _RETRY_STATUSES or exc.status_code >= 500
 
-    def _retry_wait(self, exc: Exception, attempt: int) -> float | None:
+    def _retry_wait(self, exc: Exception, attempt: int, limit: int | None = None) -> float | None:
         """Seconds to wait before retrying after `exc`, or None to give up now."""
-        if attempt >= self.settings.max_retries or not self._retryable(exc):
+        if attempt >= (self.settings.max_retries if limit is None else limit) or not self._retryable(exc):
             return None
+        if _refused(exc):
+            return None  # nothing listens on that port: waiting will not change that within a review
         asked = _retry_after(exc)
         if asked is not None:
             return asked if asked <= MAX_RETRY_AFTER else None
@@ -323,6 +369,7 @@ class ChatModel:
         usage = getattr(response, "usage", None)
         tokens_in = _count(getattr(usage, "prompt_tokens", 0))
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
+        cached_tokens = _count(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0))
         if not text.strip() and finish_reason != "length":
             reason = finish_reason or "unknown"
             raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
@@ -330,7 +377,7 @@ class ChatModel:
         used = "json_schema" if rung == "json_schema" and schema is not None else (
             "json_object" if rung != "none" else "none")
         return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason,
-                          response_format=used, max_tokens=max_tokens)
+                          response_format=used, max_tokens=max_tokens, cached_tokens=cached_tokens)
 
     def _explain(self, exc: Exception, max_tokens: int = 0) -> str:
         return self._clean(self._explain_raw(exc, max_tokens or self.settings.max_answer_tokens))
@@ -380,6 +427,29 @@ def _retry_after(exc: Exception) -> float | None:
         if seconds == seconds:  # not NaN
             return max(seconds, 0.0)
     return None
+
+
+def _overflow(exc: Exception, reason: str) -> bool:
+    """The server said the request does not fit its context (413, or a 4xx/5xx in the known wording)."""
+    status = getattr(exc, "status_code", None)
+    return status == 413 or (status in (400, 422, 500, 503) and bool(_OVERFLOW.search(reason)))
+
+
+def _congestion(exc: Exception) -> str | None:
+    """"HTTP 429" or "HTTP 503" when the server said it is overloaded, else None."""
+    status = getattr(exc, "status_code", None)
+    return f"HTTP {status}" if status in (429, 503) else None
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when the connection was refused outright (nothing listens there), anywhere in the cause chain."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return False
 
 
 def _count(value) -> int:

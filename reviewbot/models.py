@@ -282,10 +282,12 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    requests: int = 0
-    cached: int = 0
+    requests: int = 0  # attempts sent to the model, failed ones included
+    cached: int = 0  # answers read from reviewbot's own cache (nothing sent)
     tokens_in: int = 0
     tokens_out: int = 0
+    failed: int = 0  # of `requests`, attempts that got no answer (HTTP errors, refused connections, timeouts)
+    cached_tokens: int = 0  # of `tokens_in`, prompt tokens the server read from its prompt cache
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -293,7 +295,23 @@ class Usage:
             self.cached + other.cached,
             self.tokens_in + other.tokens_in,
             self.tokens_out + other.tokens_out,
+            self.failed + other.failed,
+            self.cached_tokens + other.cached_tokens,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFlow:
+    """How a run's requests went on the wire (reviewbot/flow.py): concurrency and the circuit breaker."""
+
+    sent: int = 0  # attempts put on the wire
+    failed: int = 0  # of those, attempts that got no answer
+    peak: int = 0  # most attempts in flight at once
+    limit: int = 0  # the concurrency limit at the end of the run
+    lowest: int = 0  # the lowest limit after backing off on 429/503 (0: never backed off)
+    backoffs: int = 0  # times the limit was halved
+    cap: int = 0  # the user's cap (concurrency)
+    stopped: str | None = None  # why the circuit breaker stopped the run, if it did
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +332,7 @@ class ReviewResult:
     summaries: tuple[str, ...] = ()  # the model's own one-line summaries, if any
     notes: tuple[str, ...] = ()  # warnings about the run for the user, e.g. a verification request that failed
     coverage: Coverage | None = None  # what reached the model (None when no plan was made)
+    flow: RequestFlow | None = None  # concurrency and breaker figures, when requests were sent
 
     def dropped_count(self, reason: str) -> int:
         return sum(n for r, n in self.dropped if r == reason)

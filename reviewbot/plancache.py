@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 PLAN_CACHE_FORMAT = "1"
 # Every reviewbot module whose code runs inside review.plan.
 PLAN_MODULES = ("review", "prompt", "chunking", "tokens", "standards", "frontmatter", "secrets", "skip", "models",
-                "diffparse", "plancache")
+                "diffparse", "plancache", "budget")
 # (import name, distribution name) of the libraries that can change a plan: the diff parser, the secret detectors
 # and the YAML reader of rules files.
 PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), ("yaml", "pyyaml"))
@@ -69,6 +69,7 @@ def plan_key(
     model_for: Callable[[Agent], str],
 ) -> str | None:
     """The cache key of the plan these inputs give, or None when they cannot be named cheaply and exactly."""
+    from reviewbot.budget import request_budget
     from reviewbot.cache import cache_key
     from reviewbot.standards import standards_sources
 
@@ -79,7 +80,9 @@ def plan_key(
     return cache_key(
         "plan", PLAN_CACHE_FORMAT, sys.version, code, digest,
         json.dumps(dict(settings.values), sort_keys=True, ensure_ascii=False, default=repr),
-        json.dumps([[a.name, a.persona, model_for(a)] for a in agents], ensure_ascii=False),
+        # The budget depends on where max_request_tokens came from, which settings.values does not say.
+        json.dumps([[a.name, a.persona, model_for(a), request_budget(settings, model_for(a))] for a in agents],
+                   ensure_ascii=False),
         json.dumps(standards_sources(source, explicit=settings.standards), ensure_ascii=False),
     )
 

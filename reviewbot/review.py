@@ -253,6 +253,7 @@ def _make_plan(
     model_for: Callable[[Agent], str],
     content: FileSource | None = None,
 ) -> Plan:
+    from reviewbot.budget import request_budget
     from reviewbot.chunking import make_chunks
     from reviewbot.secrets import redact, secret_findings
     from reviewbot.standards import discover_standards, render_standards, standards_for_file
@@ -264,18 +265,21 @@ def _make_plan(
     files, path_aliases = _redact_paths(files)
     notes: list[str] = []
     docs = discover_standards(source, [f.path for f in files], explicit=settings.standards, problems=notes)
-    rendered_standards: dict[tuple[str, ...], str] = {}  # chunks that share their documents share the text
+    rendered_standards: dict[tuple, str] = {}  # chunks that share their documents share the text
 
-    def standards_for(paths: Sequence[str]) -> str:
+    def docs_for(paths: Sequence[str]) -> list:
         seen, chosen = set(), []
         for p in paths:
             for doc in standards_for_file(docs, p):
                 if doc.path not in seen:
                     seen.add(doc.path)
                     chosen.append(doc)
-        which = tuple(doc.path for doc in chosen)
+        return chosen
+
+    def rendered(chosen: Sequence, max_chars: int) -> str:
+        which = (tuple(doc.path for doc in chosen), max_chars)
         if which not in rendered_standards:
-            text, doc_notes = render_standards(chosen, max_chars=settings.max_standards_chars)
+            text, doc_notes = render_standards(chosen, max_chars=max_chars)
             for n in doc_notes:
                 if n not in notes:
                     notes.append(n)
@@ -284,7 +288,7 @@ def _make_plan(
 
     render = remembering_renderer()
     sent_by_agent: list[dict[str, set[int]]] = []
-    all_standards = standards_for([f.path for f in files])
+    all_standards = rendered(docs_for([f.path for f in files]), settings.max_standards_chars)
     # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
     # instructions and agent personas (a repository's own files, which may hold tokens too).
     instructions_table = sorted((redact(glob)[0], redact(text)[0]) for glob, text in settings.path_instructions.items())
@@ -295,10 +299,11 @@ def _make_plan(
         overhead = estimate_tokens(build_messages(parts, Chunk(files=()))[0]["content"]) + estimate_tokens(
             all_standards
         ) + estimate_tokens("\n".join(t for _, t in instructions_table)) + 200
+        model = model_for(agent)
         chunks, too_big = make_chunks(
             files,
             render=render,
-            budget_tokens=settings.max_request_tokens,
+            budget_tokens=request_budget(settings, model),
             overhead_tokens=overhead,
             answer_tokens=settings.max_answer_tokens,
         )
@@ -306,13 +311,8 @@ def _make_plan(
             if s not in skipped:
                 skipped.append(s)
         sent_by_agent.append(_lines_sent(chunks, files))
-        model = model_for(agent)
-        for chunk in chunks:
-            chunk_parts = replace(
-                parts,
-                standards=standards_for(chunk.paths),
-                instructions=instructions_for(chunk.paths, instructions_table),
-            )
+        for chunk, chunk_parts in zip(chunks, _stable_prefix_parts(parts, chunks, docs_for, rendered,
+                                                                   instructions_table, settings.max_standards_chars)):
             messages = tuple(build_messages(chunk_parts, chunk, render))
             for sample in range(max(1, settings.samples)):
                 requests.append(
@@ -375,6 +375,36 @@ def _coverage(diff: Diff, files: Sequence[FileDiff], sent_by_agent: Sequence[dic
     )
 
 
+def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk], docs_for, rendered,
+                         instructions_table: Sequence[tuple[str, str]], max_chars: int) -> list[PromptParts]:
+    """Each chunk's prompt parts, split so that every request of the agent starts with the same text.
+
+    Servers with a prompt cache (hosted APIs, vLLM, llama.cpp) reuse the longest prefix a request shares with an
+    earlier one, so the standards documents and path instructions that apply to every chunk come first, rendered
+    once and byte-identical in every request; what applies to some chunks only (a nested AGENTS.md, a path
+    instruction) follows, with the diff. The shared documents get the standards budget first, the chunk's own
+    ones what is left. With one chunk everything is shared, nearest document first, as before.
+    """
+    if not chunks:
+        return []
+    chunk_docs = [docs_for(c.paths) for c in chunks]
+    everywhere = set.intersection(*({d.path for d in cd} for cd in chunk_docs))
+    shared_docs = [d for d in chunk_docs[0] if d.path in everywhere]
+    shared_text = rendered(shared_docs, max_chars)
+    chunk_instructions = [instructions_for(c.paths, instructions_table) for c in chunks]
+    shared_instructions = tuple(i for i in chunk_instructions[0] if all(i in other for other in chunk_instructions))
+    shared = replace(parts, standards=shared_text, instructions=shared_instructions)
+    out = []
+    for cd, ci in zip(chunk_docs, chunk_instructions):
+        extra = [d for d in cd if d.path not in everywhere]
+        out.append(replace(
+            shared,
+            chunk_standards=rendered(extra, max(0, max_chars - len(shared_text))) if extra else "",
+            chunk_instructions=tuple(i for i in ci if i not in shared_instructions),
+        ))
+    return out
+
+
 # -- execution -------------------------------------------------------------------------------------------
 
 def model_endpoint(settings: Settings) -> str:
@@ -404,17 +434,32 @@ class _LazyModel:
     attribute (`complete`, `describe`, ...) is the real ChatModel's.
     """
 
-    def __init__(self, name: str, endpoint: str, factory: Callable[[str], ChatModel]) -> None:
+    def __init__(self, name: str, endpoint: str, factory: Callable[[str], ChatModel], gate=None) -> None:
         self.settings = _ModelIdentity(model=name, endpoint=endpoint)
         self._factory = factory
+        self._gate = gate  # the run's RequestGate, shared by every model (they share the endpoint)
         self._model: ChatModel | None = None
         self._lock = threading.Lock()  # one ChatModel per model: it remembers which response format works
 
     def real(self) -> ChatModel:
         with self._lock:
             if self._model is None:
+                self._check_listening()
                 self._model = self._factory(self.settings.model)
+                if self._gate is not None and hasattr(self._model, "gate"):
+                    self._model.gate = self._gate
             return self._model
+
+    def _check_listening(self) -> None:
+        """A loopback endpoint with nothing listening fails the run at once, before openai is even imported."""
+        from reviewbot.flow import refused_locally
+
+        if self._gate is None or not refused_locally(self.settings.endpoint):
+            return
+        message = (f"could not connect to model '{self.settings.model}' at {self.settings.endpoint}: connection "
+                   "refused (is the model server running?)")
+        self._gate.failed(self._gate.acquire(), "connection", message, at_once=True)  # counted as one attempt
+        raise ModelError(message)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):  # never build a client for (or recurse on) private or special lookups
@@ -454,7 +499,8 @@ def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outc
         return _Try(overflow=str(exc), max_tokens=max_tokens)
     except ModelError as exc:
         return _Try(failure=str(exc), max_tokens=max_tokens)
-    out.usage = out.usage + Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
+    out.usage = out.usage + Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
+                                  cached_tokens=completion.cached_tokens)
     metadata = {"finish_reason": completion.finish_reason, "response_format": completion.response_format,
                 "max_tokens": max_tokens}
     base = dict(text=completion.text, tokens_out=completion.tokens_out, max_tokens=max_tokens, metadata=metadata)
@@ -663,16 +709,20 @@ def execute(
     progress: Callable[[int, int], None] | None = None,
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
 ) -> ReviewResult:
+    from reviewbot.budget import request_budget
+    from reviewbot.flow import RequestGate
+
     requests = the_plan.requests
     aliases = dict(the_plan.path_aliases)
     # The files as the model saw them (redacted), under their real paths: a quote of a redacted line matches.
     sent = {aliases.get(f.path, f.path): f for f in the_plan.reviewable}
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
     endpoint = model_endpoint(settings)
+    gate = RequestGate(settings.concurrency)  # adaptive concurrency and the circuit breaker, for the whole run
     models: dict[str, ChatModel] = {}
     for req in requests:
         if req.model not in models:
-            models[req.model] = _LazyModel(req.model, endpoint, model_factory)  # type: ignore[assignment]
+            models[req.model] = _LazyModel(req.model, endpoint, model_factory, gate)  # type: ignore[assignment]
     outcomes: list[_Outcome] = [None] * len(requests)  # type: ignore[list-item]
 
     def run(index: int) -> None:
@@ -681,7 +731,7 @@ def execute(
         key = request_key(req, endpoint, settings)
         try:
             outcomes[index] = _ask(model, req, cache if settings.cache else None, key,
-                                   budget_tokens=settings.max_request_tokens)
+                                   budget_tokens=request_budget(settings, req.model))
         except ModelError as exc:
             outcomes[index] = _Outcome(error=str(exc))
 
@@ -747,6 +797,9 @@ def execute(
         notes += list(checked.notes)
         dropped["rejected"] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
+    flow = gate.stats()
+    if flow.sent:  # what went on the wire, failed attempts included (the answers above count only successes)
+        usage = replace(usage, requests=flow.sent, failed=flow.failed)
 
     not_reviewed = set(failed) | {s.path for s in the_plan.skipped}  # a file too large for any request is skipped
     reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in not_reviewed)
@@ -765,6 +818,7 @@ def execute(
         summaries=tuple(summaries),
         notes=tuple(notes),
         coverage=the_plan.coverage,
+        flow=flow if flow.sent else None,
     )
 
 

@@ -97,6 +97,7 @@ _EXAMPLES: dict[str, Any] = {
     "min_confidence": 0.5,
     "max_findings": 20,
     "max_findings_per_file": 5,
+    "context_window": 32768,
     "agents": ["senior-backend-engineer", "security-reviewer"],
     "include": ["src/**"],
     "exclude": ["**/generated/**", "*.lock"],

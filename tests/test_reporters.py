@@ -285,7 +285,8 @@ def test_json_report_shape_key_order_and_exact_text():
     assert summary["failed"] == [{"path": "big.py", "reason": "model timed out"}]
     assert summary["dropped"] == {"off-diff": 4, "invalid": 1}
     assert summary["held_back"] == 1
-    assert summary["usage"] == {"requests": 2, "cached": 1, "tokens_in": 1234, "tokens_out": 210}
+    assert summary["usage"] == {"requests": 2, "cached": 1, "tokens_in": 1234, "tokens_out": 210, "failed": 0,
+                                "cached_tokens": 0}
     assert summary["model"] == "gpt-4o-mini"
     assert summary["agents"] == ["senior-backend-engineer"]
 

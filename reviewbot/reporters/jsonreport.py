@@ -66,7 +66,10 @@ def summary_dict(result: ReviewResult, options: ReportOptions) -> dict[str, obje
             "cached": usage.cached,
             "tokens_in": usage.tokens_in,
             "tokens_out": usage.tokens_out,
+            "failed": usage.failed,
+            "cached_tokens": usage.cached_tokens,
         },
+        "concurrency": _concurrency(result),
         "model": result.model,
         "agents": list(result.agents),
         "description": result.description,
@@ -74,6 +77,14 @@ def summary_dict(result: ReviewResult, options: ReportOptions) -> dict[str, obje
         "model_summaries": list(result.summaries),
         "tool": {"name": TOOL_NAME, "version": options.tool_version},
     }
+
+
+def _concurrency(result: ReviewResult) -> dict[str, object] | None:
+    flow = result.flow
+    if flow is None:
+        return None
+    return {"cap": flow.cap, "peak": flow.peak, "final": flow.limit, "lowest": flow.lowest or None,
+            "backoffs": flow.backoffs, "stopped": flow.stopped}
 
 
 def render_json(result: ReviewResult, options: ReportOptions) -> str:

@@ -29,13 +29,23 @@ def _findings_part(result: ReviewResult) -> str:
 def _usage_part(result: ReviewResult) -> str:
     usage = result.usage
     requests = plural(usage.requests, "request")
-    failed = getattr(usage, "failed", 0)  # failed attempts, retries included (counted by the executor)
-    notes = [f"{usage.cached:,} cached"] if usage.cached else []
-    if failed:
-        notes.append(f"{failed:,} failed")
-    if notes:
-        requests += f" ({', '.join(notes)})"
-    return f"{requests}, {usage.tokens_in:,} tokens in / {usage.tokens_out:,} out"
+    counts = ([f"{usage.failed:,} failed"] if usage.failed else []) + ([f"{usage.cached:,} cached"] if usage.cached else [])
+    if counts:
+        requests += f" ({', '.join(counts)})"
+    tokens_in = f"{usage.tokens_in:,} tokens in"
+    if usage.cached_tokens:
+        tokens_in += f" ({usage.cached_tokens:,} from the server's prompt cache)"
+    return f"{requests}, {tokens_in} / {usage.tokens_out:,} out{_concurrency_part(result)}"
+
+
+def _concurrency_part(result: ReviewResult) -> str:
+    flow = result.flow
+    if flow is None or not flow.sent:
+        return ""
+    text = f", up to {flow.peak:,} at once"
+    if flow.lowest:
+        text += f" (backed off to {flow.lowest:,})"
+    return text
 
 
 def summary_line(result: ReviewResult, options: ReportOptions) -> str:
@@ -56,13 +66,6 @@ def summary_line(result: ReviewResult, options: ReportOptions) -> str:
         parts.append(", ".join(dropped))
     if result.held_back:
         parts.append(f"{len(result.held_back):,} held back by the findings budget")
-    coverage = result.coverage
-    if coverage is not None and not coverage.complete:
-        missing = coverage.added_reviewable - coverage.added_sent
-        shown = [f"{one_line(s.path)}: {one_line(s.reason)}" for s in coverage.not_sent[:MAX_SKIPPED_NAMES]]
-        more = len(coverage.not_sent) - len(shown)
-        parts.append(f"{missing:,} of {coverage.added_reviewable:,} added lines not sent"
-                     + (f" ({', '.join(shown)}{f' and {more:,} more' if more else ''})" if shown else ""))
     if result.failed:
         names = [one_line(s.path) for s in result.failed[:MAX_FAILED_NAMES]]
         more = len(result.failed) - len(names)

@@ -5,6 +5,10 @@ Tests talk to it through the real `openai` client over real HTTP: point `base_ur
 queue is empty the server asks `default` (a function of the request body) or answers a clean `{"findings": []}`.
 Every request body and its headers are recorded in order.
 
+Like a real server it can also limit how many requests it works on at once (`max_concurrent`: 429 beyond, with
+`busy_retry_after` as Retry-After) and report a prompt cache (`cache_prompts`: usage.prompt_tokens_details.
+cached_tokens counts the longest prefix a request's prompt shares with any earlier one, at 4 characters a token).
+
 Run it by hand for a benchmark:  python -m tests.helpers.model_server --latency 1 --port 8765
 """
 
@@ -97,6 +101,12 @@ class ModelServer:
       models    ids listed by GET /v1/models
       models_status  HTTP status of GET /v1/models (200; e.g. 404 for a server that lists no models, 401)
       errors    exceptions raised by `default` (answered as a 500; the pytest fixture fails the test on them)
+      max_concurrent    None, or how many chat requests it works on at once; beyond that it answers 429 at once
+      busy_retry_after  the Retry-After header (seconds, as text) of those 429s, or None for none
+      busy_rejections   how many requests were turned away that way
+      peak_in_flight    most chat requests it worked on at once (turned-away ones not counted)
+      cache_prompts     report cached prompt tokens (and prompt_tokens from the prompt's length) in usage
+      cached_tokens     the cached token counts reported, one per answered request, in answer order
     """
 
     def __init__(self, *, port: int = 0, latency: float = 0.0, default: DefaultFn | None = None) -> None:
@@ -113,6 +123,14 @@ class ModelServer:
         self._closing = threading.Event()
         self._reject_response_format = False
         self._counter = 0
+        self.max_concurrent: int | None = None
+        self.busy_retry_after: str | None = None
+        self.busy_rejections = 0
+        self.peak_in_flight = 0
+        self._in_flight = 0
+        self.cache_prompts = False
+        self.cached_tokens: list[int] = []
+        self._seen_prompts: list[str] = []
         self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.owner = self
         self.port: int = self._httpd.server_address[1]
@@ -211,6 +229,29 @@ class ModelServer:
             self.headers.append(headers)
             self.paths.append(path)
 
+    def _enter(self) -> bool:
+        """Take a working slot; False when `max_concurrent` are already taken (the caller answers 429)."""
+        with self._lock:
+            if self.max_concurrent is not None and self._in_flight >= self.max_concurrent:
+                self.busy_rejections += 1
+                return False
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            return True
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _prompt_usage(self, body: dict) -> tuple[int, int]:
+        """(prompt tokens, cached prompt tokens) for a caching server: the longest prefix shared with any earlier
+        prompt is read from the cache. The prompt is the messages as a chat template lays them out."""
+        prompt = "".join(f"<|{m.get('role')}|>{_message_text(m)}" for m in body.get("messages", []))
+        with self._lock:
+            shared = max((_common_prefix(prompt, seen) for seen in self._seen_prompts), default=0)
+            self._seen_prompts.append(prompt)
+        return max(1, len(prompt) // 4), shared // 4
+
     def _next_reply(self, body: dict) -> Reply:
         if self._reject_response_format and "response_format" in body:
             return Fail(400, error_body(400, "response_format json_schema is not supported by this server"))
@@ -250,11 +291,30 @@ class ModelServer:
             prompt, completion_tokens = answer.usage
             completion["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
                                    "total_tokens": prompt + completion_tokens}
+            if self.cache_prompts:
+                prompt, cached = self._prompt_usage(body)
+                with self._lock:
+                    self.cached_tokens.append(cached)
+                completion["usage"].update(prompt_tokens=prompt, total_tokens=prompt + completion_tokens,
+                                           prompt_tokens_details={"cached_tokens": cached})
         return completion
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server is closing; True when the sleep was cut short."""
         return seconds > 0 and self._closing.wait(seconds)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix of a and b."""
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:  # binary search on slices: C-speed comparisons for long prompts
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _message_text(message: dict) -> str:
@@ -305,7 +365,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, error_body(400, "request body is not JSON"))
             return
         owner._record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        self._reply(owner._next_reply(body), body)
+        if not owner._enter():
+            headers = {"Retry-After": owner.busy_retry_after} if owner.busy_retry_after is not None else {}
+            self._send_json(429, error_body(429, "too many requests in flight"), headers)
+            return
+        try:
+            self._reply(owner._next_reply(body), body)
+        finally:
+            owner._leave()
 
     def _reply(self, reply: Reply, body: dict) -> None:
         owner = self.server.owner
@@ -372,10 +439,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before every answer")
     parser.add_argument("--answer", default=None, help="JSON content to answer every request with")
+    parser.add_argument("--max-concurrent", type=int, default=None, help="answer 429 beyond this many at once")
+    parser.add_argument("--cache-prompts", action="store_true", help="report cached prompt tokens in usage")
     args = parser.parse_args(argv)
     fixed = json.loads(args.answer) if args.answer else None
     server = ModelServer(port=args.port, latency=args.latency,
                          default=(lambda body: fixed) if fixed is not None else None)
+    server.max_concurrent = args.max_concurrent
+    server.cache_prompts = args.cache_prompts
     print(server.url, flush=True)
     try:
         while True:
