@@ -63,6 +63,10 @@ def review_options(func: Callable) -> Callable:
         click.option("--max-request-tokens", type=int, help="Token budget of one request."),
         click.option("--concurrency", "-j", type=int, help="Requests in flight at once."),
         click.option("--no-cache", is_flag=True, default=False, help="Ignore and do not fill the result cache."),
+        click.option("--no-context", is_flag=True, default=False,
+                     help="Send only the diff: no definitions or callers from the repository (config context)."),
+        click.option("--tools", is_flag=True, default=None,
+                     help="Let the model read, search and list the reviewed revision (config tools)."),
         click.option("--min-confidence", type=float, help="Drop findings below this confidence (0..1)."),
         click.option("--max-findings", type=int, help="Show at most this many findings."),
         click.option("--verify/--no-verify", default=None, help="Ask the model to confirm its own findings."),
@@ -88,6 +92,10 @@ def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
         out["agents"] = list(agents)
     if kw.get("no_cache"):
         out["cache"] = False
+    if kw.get("no_context"):
+        out["context"] = False
+    if kw.get("tools"):
+        out["tools"] = True
     if kw.get("output_format"):
         out["format"] = kw["output_format"]
     return out

@@ -149,6 +149,9 @@ KEYS: dict[str, Key] = {
         Key("baseline", _str, ".reviewbot-baseline.json", "baseline file of accepted findings"),
         Key("post_review", _bool, False, "ci: post a pull-request review"),
         Key("secret_scan", _bool, True, "report committed secrets locally, without a model"),
+        Key("context", _bool, True, "show the code the change depends on (definitions, callers) as context"),
+        Key("context_budget", _fraction, 0.2, "share of max_request_tokens that context may take"),
+        Key("tools", _bool, False, "let the model read, search and list the reviewed revision through tools"),
     )
 }
 

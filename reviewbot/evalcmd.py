@@ -226,9 +226,13 @@ def _labels(settings) -> dict[str, str]:
 @click.option("--timeout", type=float, help="Seconds to wait for one answer.")
 @click.option("--concurrency", "-j", type=click.IntRange(min=1), help="Cases reviewed at once [default: 4].")
 @click.option("--cache", "use_cache", is_flag=True, default=False, help="Reuse cached answers (off by default).")
+@click.option("--dry-run", is_flag=True, default=False,
+              help="Send nothing: report evidence recall and prompt tokens with context off and on.")
+@click.option("--context-budget", type=click.FloatRange(0.0, 1.0),
+              help="Share of the request budget that context may take [default: 0.2].")
 @handle_errors
 def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bool, output_format: str,
-                 repeat: int, **kw: Any) -> int:
+                 repeat: int, dry_run: bool, **kw: Any) -> int:
     """Measure a model + agent on a corpus of review cases: precision, recall, F1 and verdict stability.
 
     CORPUS_DIR holds one folder per case (diff.patch, expected.json, optional base/); without it, the corpus
@@ -254,6 +258,12 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     corpus = corpus_dir if corpus_dir is not None else bundled_corpus_dir()
     cases = load_cases(corpus)
     chosen = agent_files(settings.agent_refs, Path.cwd(), con)
+    if dry_run:
+        from reviewbot import evidence
+
+        rows = evidence.measure(cases, cli, list(chosen.values()))
+        con.out(evidence.render_json(rows) if output_format == "json" else evidence.render_text(rows))
+        return EXIT_OK
     case_cli = {**cli, "concurrency": 1}
     progress = _progress(out.inner) if sys.stderr.isatty() else None
 

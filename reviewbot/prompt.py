@@ -89,6 +89,7 @@ class PromptParts:
     standards: str = ""  # already rendered (and budgeted) standards text
     instructions: tuple[tuple[str, str], ...] = ()  # (glob, text) per-path instructions that apply to this chunk
     notes: tuple[str, ...] = ()  # visible notes for the model (e.g. clipped hunks)
+    context: str = ""  # code the change depends on, from reviewbot.context (already redacted)
 
 
 def fence(label: str, content: str) -> str:
@@ -171,6 +172,13 @@ def user_message(parts: PromptParts, chunk: Chunk, render: Callable[[FileDiff], 
         "Format: '<new line number> + code' added, '<new line number>   code' unchanged context, "
         "'  - code' removed.\n" + fence("diff", render_chunk(chunk, render))
     )
+    if parts.context:
+        sections.append(
+            "# Context from the repository (not part of the change)\n"
+            "Code at the reviewed revision that the changed lines use, or that uses them, as '<line number> | code'. "
+            "It is here to help you judge the change: report nothing on it, cite only lines of the diff.\n"
+            + fence("context", parts.context)
+        )
     return "\n\n".join(sections) + "\n"
 
 

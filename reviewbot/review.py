@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from reviewbot.cache import ResultCache
     from reviewbot.config import Settings
     from reviewbot.llm import ChatModel
+    from reviewbot.reviewed import ReviewedTree
     from reviewbot.sources import FileSource
 
 
@@ -175,25 +176,30 @@ def plan(
     agents: Sequence[Agent],
     source: FileSource,
     model_for: Callable[[Agent], str],
+    reviewed: ReviewedTree | None = None,
 ) -> Plan:
     """Every request the review needs, with the skipped files, local findings and notes; sends nothing.
 
     With the cache on, a plan is stored under a key that names all of its inputs, and an unchanged rerun reads it
     back instead of scanning, chunking and rendering again (reviewbot/plancache.py); the answer is the same.
+    `reviewed` is the repository at the reviewed revision, where context (reviewbot/context.py) is read from.
     """
+    reviewed = reviewed if settings.context else None
     if not settings.cache:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, reviewed=reviewed)
     from reviewbot import plancache
-    from reviewbot.cache import ResultCache
+    from reviewbot.cache import ResultCache, cache_key
 
     key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
     if key is None:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, reviewed=reviewed)
+    if reviewed is not None:
+        key = cache_key(key, reviewed.stamp())  # context reads any file of the reviewed revision
     with ResultCache() as cache:
         stored = plancache.load(cache, key, diff)
         if stored is not None:
             return stored
-        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for)
+        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, reviewed=reviewed)
         plancache.store(cache, key, fresh)
         return fresh
 
@@ -205,6 +211,7 @@ def _make_plan(
     agents: Sequence[Agent],
     source: FileSource,
     model_for: Callable[[Agent], str],
+    reviewed: ReviewedTree | None = None,
 ) -> Plan:
     from reviewbot.chunking import make_chunks
     from reviewbot.secrets import redact, secret_findings
@@ -236,6 +243,7 @@ def _make_plan(
         return rendered_standards[which]
 
     render = remembering_renderer()
+    context = _context_builder(reviewed, settings)
     all_standards = standards_for([f.path for f in files])
     instructions_table = sorted(settings.path_instructions.items())
     requests: list[PlannedRequest] = []
@@ -262,6 +270,8 @@ def _make_plan(
                 instructions=instructions_for(chunk.paths, instructions_table),
             )
             messages = tuple(build_messages(chunk_parts, chunk, render))
+            if context is not None:
+                messages = _with_context(context, chunk_parts, chunk, messages, render, settings, agent.name)
             for sample in range(max(1, settings.samples)):
                 requests.append(
                     PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
@@ -278,6 +288,33 @@ def _make_plan(
         agents=tuple(a.name for a in agents),
         path_aliases=tuple(sorted(path_aliases.items())),
     )
+
+
+def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
+    if reviewed is None or not settings.context or settings.context_budget <= 0:
+        return None
+    from reviewbot.context import ContextBuilder
+    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.skip import glob_match
+
+    def excluded(path: str) -> bool:
+        return is_sensitive_path(path) or any(glob_match(g, path) for g in settings.exclude)
+
+    return ContextBuilder(reviewed, share=settings.context_budget, max_request_tokens=settings.max_request_tokens,
+                          excluded=excluded)
+
+
+def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...], render,
+                  settings: Settings, agent: str) -> tuple[dict, ...]:
+    """The chunk's messages with its context added, within what is left of the request budget."""
+    from reviewbot.secrets import redact
+    from reviewbot.tokens import estimate_tokens
+
+    used = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens + 100
+    text = context.for_chunk(chunk, room_tokens=settings.max_request_tokens - used, agent=agent)
+    if not text:
+        return messages
+    return tuple(build_messages(replace(parts, context=redact(text)[0]), chunk, render))
 
 
 # -- execution -------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class Context:
     repo: Repository
     source: FileSource  # where config, agents and standards are read from
     settings: Settings
+    reviewed: Any = None  # reviewbot.reviewed.ReviewedTree of the last diff collected: what context is read from
 
 
 def prepare(
@@ -60,7 +61,10 @@ def prepare(
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.diffparse import parse_diff
 
+    from reviewbot.reviewed import ReviewedTree, reviewed_where
+
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
+    ctx.reviewed = ReviewedTree(ctx.repo, reviewed_where(ctx.repo, spec))
     return Diff(files=parse_diff(raw), description=spec.description)
 
 
@@ -187,7 +191,8 @@ def review_diff(
     if not diff.files:
         return RunOutcome(ReviewResult(findings=(), description=diff.description), EXIT_OK)
     agents = load_agents(ctx, agent_refs, console)
-    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings))
+    the_plan = review.plan(diff, settings, agents=agents, source=ctx.source, model_for=model_for_agent(settings),
+                           reviewed=ctx.reviewed)
     if dry_run:
         console.out(render_dry_run(the_plan))
         return RunOutcome(None, EXIT_OK, plan=the_plan)
