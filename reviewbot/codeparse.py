@@ -153,9 +153,13 @@ def resolve_module(imp: Import, importer: str, files: dict[str, str] | set[str],
     return []
 
 
-def module_is_file(imp: Import) -> bool:
-    """Whether the local name stands for a module (its attributes are looked up in the module's files)."""
-    return not imp.name
+def names_a_module(imp: Import, importer: str, files: dict[str, str] | set[str]) -> bool:
+    """Whether `from pkg import name` imports the module pkg/name.py rather than a name defined in pkg."""
+    if not imp.name or language_of(importer) != "python":
+        return not imp.name
+    module = resolve_module(imp, importer, files)
+    return bool(module) and module[0].endswith((f"/{imp.name}.py", f"/{imp.name}/__init__.py")) and not any(
+        module[0] == cand for cand in resolve_module(Import(imp.module, "", imp.level), importer, files))
 
 
 # -- Python --------------------------------------------------------------------------------------------------

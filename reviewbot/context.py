@@ -8,7 +8,8 @@ For every changed file, at the reviewed revision (reviewbot/reviewed.py), the ca
      followed to repository files), or, for Go, defined in the same package;
   2  definitions in the same file that the changed lines use;
   3  call sites of the functions the change alters (nearest first: same file, same folder, then the rest);
-  4  definitions found by searching the repository for names the changed lines use that nothing above resolved.
+  4  definitions found by searching the repository for names the changed lines use that nothing above resolved;
+  5  the changed file's short module-level assignments (shared clients, caches, locks, limits).
 
 Definitions come as signature plus body when the body is short, else signature plus its first lines. Lines the diff
 already shows are never repeated, overlapping candidates are merged, and a candidate already sent with an earlier
@@ -24,7 +25,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from reviewbot.codeparse import Definition, Outline, is_interesting, outline, references, resolve_module
+from reviewbot.codeparse import (
+    Definition, Outline, is_interesting, language_of, names_a_module, outline, references, resolve_module,
+)
 from reviewbot.tokens import estimate_tokens
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ CALLER_LINES = 4  # lines around a call site
 MAX_CALLERS = 6  # per changed function
 MAX_SEARCHED_NAMES = 12  # names looked up by a repository search, per file
 MAX_SEARCHED_FILES = 12
+MAX_MODULE_NAMES = 12
 FALLBACK_WINDOW = 12  # lines around a change in a file no parser reads
 
 
@@ -142,7 +146,14 @@ class ContextBuilder:
         enclosing = {d for d in here.definitions if _innermost(here, d, changed)}
         pieces += self._used_definitions(f.path, text, here, added, enclosing)
         pieces += self._callers(f.path, here, enclosing)
+        pieces += self._module_state(f.path, here)
         return pieces
+
+    def _module_state(self, path: str, here: Outline) -> list[Piece]:
+        """The file's short module-level assignments: shared clients, caches, locks and limits the change may
+        be expected to use (or to use safely)."""
+        state = [d for d in here.definitions if d.kind == "constant" and not d.parent and d.end - d.start < 3]
+        return [Piece(path, d.start, d.end, 5, "module-level names") for d in state[:MAX_MODULE_NAMES]]
 
     def _enclosing(self, path: str, here: Outline, changed: set[int]) -> list[Piece]:
         out = []
@@ -181,9 +192,8 @@ class ContextBuilder:
                 targets = [(m, name) for m in resolve_module(imp, path, files, self._folders())]
             elif not qualifier and name in here.imports:
                 imp = here.imports[name]
-                if imp.name and imp.name != "default":
-                    modules = resolve_module(imp, path, files, self._folders())
-                    targets = [(m, imp.name) for m in modules if not m.endswith(f"/{imp.name}.py")]
+                if imp.name and imp.name != "default" and not names_a_module(imp, path, files):
+                    targets = [(m, imp.name) for m in resolve_module(imp, path, files, self._folders())]
                 else:
                     resolved.add(name)
                     continue  # a module (its attributes are looked up where they are used)
@@ -220,7 +230,7 @@ class ContextBuilder:
             return []
         hit_files: list[str] = []
         for hit in self.tree.grep(names):
-            if hit.path not in hit_files and hit.path != path:
+            if hit.path not in hit_files and hit.path != path and language_of(hit.path):
                 hit_files.append(hit.path)
         hit_files.sort(key=lambda p: _distance(path, p))
         out = []
@@ -236,7 +246,7 @@ class ContextBuilder:
         changed = [d for d in enclosing if d.kind in ("function", "method") and is_interesting(d.name)]
         if not changed:
             return []
-        hits = self.tree.grep(sorted({d.name for d in changed}))
+        hits = [h for h in self.tree.grep(sorted({d.name for d in changed})) if language_of(h.path)]  # code only
         out: list[Piece] = []
         for d in sorted(changed, key=lambda d: d.start):
             calls = [h for h in hits if re.search(rf"\b{re.escape(d.name)}\b", h.text)
