@@ -74,6 +74,7 @@ def review_options(func: Callable) -> Callable:
         click.option("--no-baseline", is_flag=True, default=False, help="Show findings the baseline accepts."),
         click.option("--dry-run", is_flag=True, default=False, help="Print the requests that would be sent; send nothing."),
         click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal]."),
+        click.option("--verbose", "-v", is_flag=True, default=False, help="Show every tool call the model makes."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -176,6 +177,7 @@ def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_rev
     from reviewbot.run import collect_diff, exit_code_for, prepare, review_diff
 
     con = console()
+    con.verbose = bool(kw.get("verbose"))
     reports = _report_option(kw.get("reports") or ())
     ctx = prepare(cli_settings(kw), command_defaults=command_defaults, rules_revision=rules_revision, console=con)
     diff = collect_diff(ctx, spec)

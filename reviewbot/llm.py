@@ -64,6 +64,11 @@ class Completion:
     tokens_in: int = 0
     tokens_out: int = 0
     finish_reason: str | None = None
+    tool_calls: tuple[tuple[str, str, str], ...] = ()  # (id, function name, JSON arguments) the model asked for
+
+
+class ToolsUnsupported(ModelError):
+    """The server refused a request that offered tools (it has no tool support)."""
 
 
 class ChatModel:
@@ -104,10 +109,12 @@ class ChatModel:
 
     def complete(
         self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review",
+        schema_name: str = "review", tools: list[dict] | None = None,
     ) -> Completion:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
-        which rung of the format ladder the server accepts is shared by every call."""
+        which rung of the format ladder the server accepts is shared by every call. With `tools` the model may
+        answer with tool calls instead (no response format is asked for then: a grammar-constrained answer could
+        not call a tool); a 400 to such a request raises ToolsUnsupported."""
         openai = self._openai
         attempt = 0
         while True:
@@ -117,8 +124,12 @@ class ChatModel:
             if broken:
                 raise ModelError(broken)
             try:
+                if tools:
+                    return self._create(messages, None, seed, tools)
                 return self._create(messages, _with_schema(fmt, schema, schema_name), seed)
             except openai.BadRequestError as exc:
+                if tools:
+                    raise ToolsUnsupported(self._explain(exc)) from None
                 # Servers without structured outputs answer 400; step down the ladder and try again.
                 with self._lock:
                     if fmt is not None and self._formats and self._formats[0] == fmt and len(self._formats) > 1:
@@ -170,9 +181,11 @@ class ChatModel:
                 self._broken = self._broken or message
         return ModelError(message)
 
-    def _create(self, messages, fmt, seed) -> Completion:
+    def _create(self, messages, fmt, seed, tools=None) -> Completion:
         s = self.settings
         kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": s.max_answer_tokens}
+        if tools:
+            kwargs["tools"] = tools
         if s.temperature is not None:
             kwargs["temperature"] = s.temperature
         chosen_seed = s.seed if seed is None else seed
@@ -199,6 +212,10 @@ class ChatModel:
         usage = getattr(response, "usage", None)
         tokens_in = _count(getattr(usage, "prompt_tokens", 0))
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
+        calls = _tool_calls(getattr(choice, "message", None)) if tools else ()
+        if calls:
+            return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason,
+                              tool_calls=calls)
         if not text.strip():
             # Reasoning models sometimes spend the whole answer budget thinking: that is not "no findings".
             reason = finish_reason or "unknown"
@@ -228,6 +245,20 @@ class ChatModel:
         if isinstance(exc, openai.APIStatusError):
             return f"{where} answered HTTP {exc.status_code}: {_short(exc)}"
         return f"{where} failed: {_short(exc)}"
+
+
+def _tool_calls(message) -> tuple[tuple[str, str, str], ...]:
+    """The function calls of an answer, read defensively (an odd server can send any shape)."""
+    out = []
+    for i, call in enumerate(getattr(message, "tool_calls", None) or ()):
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None)
+        arguments = getattr(function, "arguments", None)
+        if isinstance(name, str):
+            call_id = getattr(call, "id", None)
+            out.append((call_id if isinstance(call_id, str) and call_id else f"call_{i}", name,
+                        arguments if isinstance(arguments, str) else "{}"))
+    return tuple(out)
 
 
 def _with_schema(fmt: dict | None, schema: dict | None, name: str) -> dict | None:

@@ -373,8 +373,9 @@ def request_key(req: PlannedRequest, endpoint: str, settings: Settings) -> str:
     )
 
 
-def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str) -> _Outcome:
-    """One planned request: from the cache, or from the model with one retry on an unreadable answer."""
+def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str, ask=None) -> _Outcome:
+    """One planned request: from the cache, or from the model with one retry on an unreadable answer.
+    `ask(model, messages, seed)` replaces the plain first request (the tool loop of reviewbot/tools.py)."""
     out = _Outcome()
     if cache is not None:
         hit = cache.get(key)
@@ -387,7 +388,7 @@ def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: 
             except (OutputParseError, ValueError, KeyError, TypeError):
                 pass  # a stale or damaged entry: ask again
     messages = list(req.messages)
-    completion = model.complete(messages, seed=req.seed)
+    completion = ask(model, messages, req.seed) if ask else model.complete(messages, seed=req.seed)
     out.usage = Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out)
     text = completion.text
     try:
@@ -436,7 +437,9 @@ def execute(
     cache: ResultCache | None,
     progress: Callable[[int, int], None] | None = None,
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
+    tools=None,
 ) -> ReviewResult:
+    """`tools` (reviewbot.tools.ToolUse, optional) lets the named agents' models look around the repository."""
     requests = the_plan.requests
     aliases = dict(the_plan.path_aliases)
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
@@ -451,8 +454,11 @@ def execute(
         req = requests[index]
         model = models[req.model]
         key = request_key(req, endpoint, settings)
+        ask = None
+        if tools is not None and req.agent in tools.agents:
+            key, ask = tools.key(key), tools.ask
         try:
-            outcomes[index] = _ask(model, req, cache if settings.cache else None, key)
+            outcomes[index] = _ask(model, req, cache if settings.cache else None, key, ask)
         except ModelError as exc:
             outcomes[index] = _Outcome(error=str(exc))
 
@@ -514,6 +520,8 @@ def execute(
         dropped["rejected"] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
 
+    if tools is not None:
+        notes = tuple(notes) + tools.notes()
     reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in failed)
     return ReviewResult(
         findings=shown,

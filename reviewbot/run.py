@@ -26,6 +26,7 @@ class Console:
     out: Callable[[str], None] = field(default=lambda s: sys.stdout.write(s))
     err: Callable[[str], None] = field(default=lambda s: sys.stderr.write(s))
     err_is_tty: bool = False
+    verbose: bool = False  # -v: show every tool call the model makes
 
     def warn(self, message: str) -> None:
         self.err(f"reviewbot: warning: {message}\n")
@@ -203,13 +204,27 @@ def review_diff(
     try:
         result = review.execute(
             the_plan, settings, model_factory=factory, cache=open_cache(settings, console), progress=progress,
-            extra_filters=extra_filters,
+            extra_filters=extra_filters, tools=_tool_use(ctx, agents, console),
         )
     finally:
         progress.close()
     for note in tuple(the_plan.notes) + tuple(getattr(result, "notes", ())):
         console.warn(note)
     return RunOutcome(result, EXIT_OK, plan=the_plan)
+
+
+def _tool_use(ctx: Context, agents, console: Console):
+    """Tool look-ups for the agents that may use them (--tools, or read-only tools in an agent's front matter)."""
+    from reviewbot.tools import agents_with_tools
+
+    chosen = agents_with_tools(agents, ctx.settings)
+    if not chosen or ctx.reviewed is None:
+        return None
+    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.tools import ToolBox, ToolUse
+
+    show = (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None
+    return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show)
 
 
 def exit_code_for(result: ReviewResult, settings: Settings, console: Console) -> int:
