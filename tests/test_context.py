@@ -283,3 +283,17 @@ def test_invalid_evidence_is_a_configuration_error(tmp_path):
 
     with pytest.raises(ConfigError, match="evidence 1"):
         load_case(case)
+
+
+def test_findings_on_context_lines_are_dropped_as_before(repo, model_server, run_cli):
+    stage_signup_change(repo)
+    on_context = {"path": "app/geo.py", "line": 7, "end_line": None, "severity": "error", "category": "async",
+                  "message": "requests.get blocks.", "suggestion": None,
+                  "quote": '    resp = requests.get("https://geo.example/v1/" + ip, timeout=3)', "confidence": 0.9}
+    on_change = {**on_context, "path": "app/api.py", "line": 7, "quote": "    country = lookup_country(request.ip)"}
+    model_server.answer_findings([on_context, on_change])
+    result = run_cli("diff", "--staged", "--no-cache", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    assert "def lookup_country(ip):" in model_server.prompt_text(0)
+    shown = [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert shown == [("app/api.py", 7)]
