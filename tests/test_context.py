@@ -297,3 +297,18 @@ def test_findings_on_context_lines_are_dropped_as_before(repo, model_server, run
     assert "def lookup_country(ip):" in model_server.prompt_text(0)
     shown = [(f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]]
     assert shown == [("app/api.py", 7)]
+
+
+def test_ci_reads_the_head_under_review_not_the_checkout(repo, run_cli):
+    repo.commit_files({"app/geo.py": HELPER, "app/api.py": API}, "base")
+    repo.branch("feature")
+    repo.write("app/geo.py", HELPER.replace("timeout=3", "timeout=ON_MAIN"))
+    repo.commit("main moves on", all=True)  # the checkout (main) is not what is reviewed
+    repo.checkout("feature")
+    repo.write("app/api.py", API.replace('    return {"ok": True}\n', '    return lookup_country(request.ip)\n'))
+    repo.commit("feature", all=True)
+    repo.checkout("main")
+    result = run_cli("ci", "--base", "main", "--head", "feature", "--dry-run", "--no-cache", "-m", "m")
+    assert result.exit_code == 0, result.stderr
+    context = result.stdout.split("# Context from the repository", 1)[1]
+    assert "timeout=3" in context and "ON_MAIN" not in context
