@@ -185,7 +185,7 @@ class ContextBuilder:
         for qualifier, name in references(path, text, added):
             if not is_interesting(name) or name in resolved:
                 continue
-            where = f"used at {path}:{_first_use(text, name, added)}"
+            where = _FirstUse(text, name, added, path)
             targets: list[tuple[str, str]] = []  # (file, definition name)
             if qualifier and qualifier in here.imports:
                 imp = here.imports[qualifier]
@@ -239,7 +239,7 @@ class ContextBuilder:
             for d in self._outline(other).definitions:
                 if d.name in wanted:
                     out.append(self._definition_piece(
-                        other, d, 4, f"definition of {_qualified(d)}, used at {path}:{_first_use(text, d.name, added)}"))
+                        other, d, 4, f"definition of {_qualified(d)}, {_FirstUse(text, d.name, added, path)}"))
         return out
 
     def _callers(self, path: str, here: Outline, enclosing: set[Definition]) -> list[Piece]:
@@ -341,12 +341,18 @@ def _qualified(d: Definition) -> str:
     return f"{d.parent}.{d.name}" if d.parent else d.name
 
 
-def _first_use(text: str, name: str, added: set[int]) -> int:
-    lines = text.splitlines()
-    for n in sorted(added):
-        if 0 < n <= len(lines) and re.search(rf"\b{re.escape(name)}\b", lines[n - 1]):
-            return n
-    return min(added, default=1)
+class _FirstUse:
+    """'used at path:line', worked out only when a label is made (most references resolve to nothing)."""
+
+    def __init__(self, text: str, name: str, added: set[int], path: str) -> None:
+        self.text, self.name, self.added, self.path = text, name, added, path
+
+    def __str__(self) -> str:
+        lines = self.text.splitlines()
+        pattern = re.compile(rf"\b{re.escape(self.name)}\b")
+        line = next((n for n in sorted(self.added) if 0 < n <= len(lines) and pattern.search(lines[n - 1])),
+                    min(self.added, default=1))
+        return f"used at {self.path}:{line}"
 
 
 def _distance(origin: str, other: str) -> int:
