@@ -9,6 +9,7 @@ import ast
 import builtins
 import keyword
 import posixpath
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -29,7 +30,7 @@ _COMMON = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset({
 @dataclass(frozen=True, slots=True)
 class Definition:
     name: str
-    kind: str  # function, class, method, constant, type
+    kind: str  # function, class, method, type, constant (a literal value), variable (state: a client, a dict, ...)
     start: int  # first line (decorators and `export` included), 1-based
     end: int  # last line
     sig_end: int  # last line of the signature (the header up to where the body starts)
@@ -49,6 +50,9 @@ class Outline:
     definitions: tuple[Definition, ...] = ()
     imports: dict[str, Import] = field(default_factory=dict)  # local name -> what it is
     parsed: bool = False
+
+
+VALUES = frozenset({"constant", "variable"})  # definitions that hold a value rather than code
 
 
 def language_of(path: str) -> str | None:
@@ -78,7 +82,7 @@ def references(path: str, text: str, lines: set[int]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if lang == "python":
         try:
-            tree = ast.parse(text)
+            tree = _parse_python(text)
         except (SyntaxError, ValueError):
             return []
         found = []
@@ -164,10 +168,19 @@ def names_a_module(imp: Import, importer: str, files: dict[str, str] | set[str])
 
 # -- Python --------------------------------------------------------------------------------------------------
 
+_AST_LOCK = threading.Lock()
+
+
+def _parse_python(text: str) -> ast.Module:
+    # CPython 3.11's AST builder keeps its recursion depth in shared state: two threads parsing at once (eval
+    # plans cases in parallel) can fail with "SystemError: AST constructor recursion depth mismatch".
+    with _AST_LOCK:
+        return ast.parse(text)
+
 
 def _python_outline(text: str) -> Outline:
     try:
-        tree = ast.parse(text)
+        tree = _parse_python(text)
     except (SyntaxError, ValueError):
         return Outline("python")
     defs: list[Definition] = []
@@ -189,10 +202,13 @@ def _python_outline(text: str) -> Outline:
                 visit(node.body, node.name, False)
             elif top and isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                state = isinstance(node.value, (ast.Call, ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp,
+                                                ast.SetComp))
                 for t in targets:
                     if isinstance(t, ast.Name):
                         end = node.end_lineno or node.lineno
-                        defs.append(Definition(t.id, "constant", node.lineno, end, end, parent))
+                        defs.append(Definition(t.id, "variable" if state else "constant", node.lineno, end, end,
+                                               parent))
             elif top and isinstance(node, ast.ImportFrom):
                 for alias in node.names:
                     if alias.name != "*":
@@ -211,8 +227,24 @@ def _python_outline(text: str) -> Outline:
 # -- tree-sitter ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+_PARSERS = threading.local()  # a tree-sitter Parser is not safe to share between threads
+
+
 def _ts_parser(lang: str):
+    parsers = _PARSERS.__dict__.setdefault("by_language", {})
+    if lang not in parsers:
+        language = _ts_language(lang)
+        if language is None:
+            parsers[lang] = None
+        else:
+            import tree_sitter
+
+            parsers[lang] = tree_sitter.Parser(language)
+    return parsers[lang]
+
+
+@lru_cache(maxsize=None)
+def _ts_language(lang: str):
     try:
         import tree_sitter
         if lang == "go":
@@ -227,7 +259,7 @@ def _ts_parser(lang: str):
             import tree_sitter_typescript as grammar
 
             language = grammar.language_tsx() if lang == "tsx" else grammar.language_typescript()
-        return tree_sitter.Parser(tree_sitter.Language(language))
+        return tree_sitter.Language(language)
     except (ImportError, ValueError, OSError):  # grammar missing or incompatible: plain-text fallback
         return None
 
@@ -297,6 +329,8 @@ def _js_outline(lang: str, tree) -> Outline:
                     continue
                 kind = "function" if value is not None and value.type in ("arrow_function", "function_expression",
                                                                           "function") else "constant"
+                if value is not None and value.type in ("new_expression", "call_expression", "object", "array"):
+                    kind = "variable"
                 add(decl, outer or node, kind, parent)
             return
         elif t == "import_statement":
@@ -357,7 +391,7 @@ def _go_outline(tree) -> Outline:
                 if spec.type in ("type_spec", "type_alias", "const_spec", "var_spec"):
                     start, end = _lines(spec if len(node.named_children) > 1 else node)
                     for name in spec.children_by_field_name("name"):
-                        kind = "type" if t == "type_declaration" else "constant"
+                        kind = {"type_declaration": "type", "var_declaration": "variable"}.get(t, "constant")
                         defs.append(Definition(_text(name), kind, start, end, min(end, start + 0), ""))
         elif t == "import_declaration":
             for spec in _descendants(node, "import_spec"):

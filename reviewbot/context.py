@@ -9,7 +9,8 @@ For every changed file, at the reviewed revision (reviewbot/reviewed.py), the ca
   2  definitions in the same file that the changed lines use;
   3  call sites of the functions the change alters (nearest first: same file, same folder, then the rest);
   4  definitions found by searching the repository for names the changed lines use that nothing above resolved;
-  5  the changed file's short module-level assignments (shared clients, caches, locks, limits).
+  5  the changed file's short module-level state: variables holding a client, a cache, a lock, a dict (not
+     constants of literal values).
 
 Definitions come as signature plus body when the body is short, else signature plus its first lines. Lines the diff
 already shows are never repeated, overlapping candidates are merged, and a candidate already sent with an earlier
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from reviewbot.codeparse import (
-    Definition, Outline, is_interesting, language_of, names_a_module, outline, references, resolve_module,
+    VALUES, Definition, Outline, is_interesting, language_of, names_a_module, outline, references, resolve_module,
 )
 from reviewbot.tokens import estimate_tokens
 
@@ -152,14 +153,14 @@ class ContextBuilder:
     def _module_state(self, path: str, here: Outline) -> list[Piece]:
         """The file's short module-level assignments: shared clients, caches, locks and limits the change may
         be expected to use (or to use safely)."""
-        state = [d for d in here.definitions if d.kind == "constant" and not d.parent and d.end - d.start < 3]
+        state = [d for d in here.definitions if d.kind == "variable" and not d.parent and d.end - d.start < 3]
         return [Piece(path, d.start, d.end, 5, "module-level names") for d in state[:MAX_MODULE_NAMES]]
 
     def _enclosing(self, path: str, here: Outline, changed: set[int]) -> list[Piece]:
         out = []
         for d in sorted(here.definitions, key=lambda d: (d.start, -d.end)):
             inside = sorted(n for n in changed if d.start <= n <= d.end)
-            if not inside or d.kind == "constant":
+            if not inside or d.kind in VALUES:
                 continue
             innermost = _innermost(here, d, changed)
             label = f"enclosing {d.kind} {_qualified(d)}"
@@ -251,7 +252,8 @@ class ContextBuilder:
         for d in sorted(changed, key=lambda d: d.start):
             calls = [h for h in hits if re.search(rf"\b{re.escape(d.name)}\b", h.text)
                      and not (h.path == path and d.start <= h.line <= d.end)]
-            calls.sort(key=lambda h: (_distance(path, h.path), h.path, abs(h.line - d.start)))
+            # Nearest first; tests after the code that calls the function for real.
+            calls.sort(key=lambda h: (_is_test(h.path), _distance(path, h.path), h.path, abs(h.line - d.start)))
             taken = 0
             for hit in calls:
                 if taken >= MAX_CALLERS:
@@ -259,7 +261,7 @@ class ContextBuilder:
                 caller = self._outline(hit.path)
                 if any(c.name == d.name and c.start <= hit.line <= c.sig_end for c in caller.definitions):
                     continue  # another definition of the same name, not a call
-                inner = [c for c in caller.definitions if c.start <= hit.line <= c.end and c.kind != "constant"]
+                inner = [c for c in caller.definitions if c.start <= hit.line <= c.end and c.kind not in VALUES]
                 label = f"call of {_qualified(d)} at {hit.path}:{hit.line}"
                 if inner:
                     c = min(inner, key=lambda c: c.end - c.start)
@@ -331,10 +333,10 @@ def _innermost(here: Outline, d: Definition, changed: set[int]) -> bool:
     """Whether `d` holds a changed line that no definition nested in it holds."""
     inside = {n for n in changed if d.start <= n <= d.end}
     for other in here.definitions:
-        if other is not d and other.kind != "constant" and d.start <= other.start and other.end <= d.end and (
+        if other is not d and other.kind not in VALUES and d.start <= other.start and other.end <= d.end and (
                 other.start, other.end) != (d.start, d.end):
             inside -= {n for n in inside if other.start <= n <= other.end}
-    return bool(inside) and d.kind != "constant"
+    return bool(inside) and d.kind not in VALUES
 
 
 def _qualified(d: Definition) -> str:
@@ -353,6 +355,12 @@ class _FirstUse:
         line = next((n for n in sorted(self.added) if 0 < n <= len(lines) and pattern.search(lines[n - 1])),
                     min(self.added, default=1))
         return f"used at {self.path}:{line}"
+
+
+def _is_test(path: str) -> bool:
+    name = posixpath.basename(path)
+    return ("test" in path.split("/")[:-1] or "tests" in path.split("/")[:-1] or name.startswith("test_")
+            or name.endswith(("_test.py", "_test.go", ".test.ts", ".test.js", ".spec.ts", ".spec.js")))
 
 
 def _distance(origin: str, other: str) -> int:
