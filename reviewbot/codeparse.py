@@ -83,7 +83,7 @@ def references(path: str, text: str, lines: set[int]) -> list[tuple[str, str]]:
     if lang == "python":
         try:
             tree = _parse_python(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile or broken source
             return []
         found = []
         for node in ast.walk(tree):
@@ -181,7 +181,7 @@ def _parse_python(text: str) -> ast.Module:
 def _python_outline(text: str) -> Outline:
     try:
         tree = _parse_python(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile or broken source
         return Outline("python")
     defs: list[Definition] = []
     imports: dict[str, Import] = {}

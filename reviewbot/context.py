@@ -44,7 +44,8 @@ MAX_CALLERS = 6  # per changed function
 MAX_SEARCHED_NAMES = 12  # names looked up by a repository search, per file
 MAX_SEARCHED_FILES = 12
 MAX_MODULE_NAMES = 12
-FALLBACK_WINDOW = 12  # lines around a change in a file no parser reads
+FALLBACK_WINDOW = 12
+MAX_PARSED_CHARS = 1_000_000  # lines around a change in a file no parser reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,8 @@ class ContextBuilder:
     def _outline(self, path: str) -> Outline:
         if path not in self._outlines:
             text = self.tree.read(path)
-            self._outlines[path] = outline(path, text) if text is not None else Outline("text")
+            parseable = text is not None and len(text) <= MAX_PARSED_CHARS  # generated or minified giants: no
+            self._outlines[path] = outline(path, text) if parseable else Outline("text")
         return self._outlines[path]
 
     def _lines(self, path: str) -> list[str] | None:

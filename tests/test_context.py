@@ -312,3 +312,27 @@ def test_ci_reads_the_head_under_review_not_the_checkout(repo, run_cli):
     assert result.exit_code == 0, result.stderr
     context = result.stdout.split("# Context from the repository", 1)[1]
     assert "timeout=3" in context and "ON_MAIN" not in context
+
+
+def test_hostile_sources_do_not_break_the_plan(repo):
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    repo.commit_files({"app/deep.py": deep, "app/nul.py": "def f():\n    return 1\x00\n",
+                       "app/min.js": "var a=" + "[" * 3000 + "]" * 3000 + ";\n",
+                       "app/api.py": "from app.deep import x\nfrom app.nul import f\n\n\ndef g():\n    return 0\n"}, "base")
+    repo.write("app/api.py", "from app.deep import x\nfrom app.nul import f\n\n\ndef g():\n    return f() + x\n")
+    repo.write("app/min.js", "var a=" + "[" * 3000 + "]" * 3000 + ";\nvar b=1;\n")
+    repo.add("app/api.py", "app/min.js")
+    the_plan = plan_for(repo.path, DiffSpec(staged=True))  # no SystemError, RecursionError or ValueError
+    assert [r.chunk.paths for r in the_plan.requests] == [("app/api.py",)]
+    assert "(((" not in context_section(the_plan)
+
+
+def test_the_plan_cache_sees_changes_outside_the_diff(repo):
+    repo.commit_files({"app/geo.py": HELPER, "app/api.py": API}, "base")
+    repo.write("app/api.py", API.replace('    return {"ok": True}\n', '    return lookup_country(request.ip)\n'))
+    spec = DiffSpec(paths=("app/api.py",))  # the work tree, this file only
+    first = plan_for(repo.path, spec, cache=True)
+    assert "timeout=3" in context_section(first)
+    assert plan_for(repo.path, spec, cache=True).requests == first.requests
+    repo.write("app/geo.py", HELPER.replace("timeout=3", "timeout=30"))  # not in the diff, but in the context
+    assert "timeout=30" in context_section(plan_for(repo.path, spec, cache=True))
