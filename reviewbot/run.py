@@ -61,7 +61,6 @@ def prepare(
 
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.diffparse import parse_diff
-
     from reviewbot.reviewed import ReviewedTree, reviewed_where
 
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
