@@ -122,6 +122,10 @@ def render_text(rows: Sequence[EvidenceRow]) -> str:
         out.append(f"{r.case:<36} {r.evidence_lines:>8} {off:>10} {on:>9} {r.tokens_off:>10} {r.tokens_on:>9} "
                    f"{_ratio(r.tokens_on, r.tokens_off):>6.2f}")
     t = totals(rows)
+    if not t["evidence_lines"]:
+        out.append(f"overall: no case names evidence; prompt tokens {t['tokens_off']} -> {t['tokens_on']} "
+                   f"(x{t['token_ratio']:.2f})")
+        return "\n".join(out) + "\n"
     out.append(
         f"overall: recall {t['recall_off']:.1%} off -> {t['recall_on']:.1%} on over {t['evidence_lines']} evidence "
         f"lines in {t['cases_with_evidence']} cases; prompt tokens {t['tokens_off']} -> {t['tokens_on']} "
