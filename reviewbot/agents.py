@@ -38,6 +38,7 @@ class Agent:
     model: str | None  # the front matter's `model`, as written; see resolve_model_alias
     origin: str  # "bundled" | "user" | "repository" | "path"
     path: str  # where the file came from, for display
+    tools: tuple[str, ...] = ()  # the front matter's `tools`, e.g. ("Read", "Grep", "Glob")
 
     @property
     def short_description(self) -> str:
@@ -68,7 +69,16 @@ def parse_agent(text: str, *, origin: str, path: str) -> Agent:
         model=text_value(meta.get("model")) or None,
         origin=origin,
         path=path,
+        tools=_tool_names(meta.get("tools")),
     )
+
+
+def _tool_names(value) -> tuple[str, ...]:
+    """Claude Code writes `tools: Read, Grep, Glob` (or a YAML list)."""
+    if isinstance(value, list):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    text = text_value(value) or ""
+    return tuple(t.strip() for t in text.split(",") if t.strip())
 
 
 def bundled_agents_dir() -> Path:

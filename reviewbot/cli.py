@@ -118,6 +118,11 @@ def _review_option_list() -> list[tuple[str, Callable]]:
                                 help="Requests in flight at once.")),
         ("no_cache", click.option("--no-cache", is_flag=True, default=False,
                                   help="Ignore and do not fill the result cache.")),
+        ("no_context", click.option("--no-context", is_flag=True, default=False,
+                                    help="Send only the diff: no definitions or callers from the repository "
+                                         "(config context).")),
+        ("tools", _option("--tools", is_flag=True, default=None, key="tools",
+                          help="Let the model read, search and list the reviewed revision (config tools).")),
         ("min_confidence", _option("--min-confidence", type=click.FloatRange(0, 1), show_default="none",
                                    help="Drop findings below this confidence.")),
         ("max_findings", _option("--max-findings", type=click.IntRange(min=0), show_default="no limit",
@@ -134,6 +139,8 @@ def _review_option_list() -> list[tuple[str, Callable]]:
                                  help="Print the requests that would be sent; send nothing.")),
         ("color", _option("--color/--no-color", default=None, show_default="on a terminal, unless NO_COLOR",
                                help="Colour the text report.")),
+        ("verbose", click.option("--verbose", "-v", is_flag=True, default=False,
+                                 help="Show every tool call the model makes.")),
     ]
 
 
@@ -174,6 +181,10 @@ def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
         out["agents"] = list(agents)
     if kw.get("no_cache"):
         out["cache"] = False
+    if kw.get("no_context"):
+        out["context"] = False
+    if kw.get("tools"):
+        out["tools"] = True
     if kw.get("output_format"):
         out["format"] = kw["output_format"]
     return out
@@ -274,6 +285,7 @@ def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_rev
     from reviewbot.run import check_setup, collect_diff, exit_code_for, prepare, review_diff
 
     con = console()
+    con.verbose = bool(kw.get("verbose"))
     reports = _report_option(kw.get("reports") or ())
     dry_run = kw.get("dry_run", False)
     ctx = prepare(cli_settings(kw), command_defaults=command_defaults, rules_revision=rules_revision, console=con)

@@ -222,6 +222,9 @@ KEYS: dict[str, Key] = {
         Key("post_review", _bool, False, "ci: post a pull-request review"),
         Key("secret_scan", _bool, True, "report committed secrets locally, without a model"),
         Key("max_requests", _at_least(1), 500, "most requests one run may plan; a larger plan stops with exit 2"),
+        Key("context", _bool, True, "show the code the change depends on (definitions, callers) as context"),
+        Key("context_budget", _fraction, 0.2, "share of max_request_tokens that context may take"),
+        Key("tools", _bool, False, "let the model read, search and list the reviewed revision through tools"),
     )
 }
 

@@ -206,6 +206,12 @@ def _labels(settings) -> dict[str, str]:
         labels["fail_on"] = settings.fail_on
     if settings.cache:
         labels["cache"] = "on"
+    if not settings.context or settings.context_budget == 0:
+        labels["context"] = "off"
+    elif settings.origins.get("context_budget") != "default":
+        labels["context"] = f"budget {settings.context_budget:g}"
+    if settings.tools:
+        labels["tools"] = "on"
     return labels
 
 
@@ -238,9 +244,17 @@ def _labels(settings) -> dict[str, str]:
 @click.option("--judge", is_flag=True, default=False,
               help="Ask a model whether each matched finding's message describes the expected defect.")
 @click.option("--judge-model", help="Model for --judge [default: the reviewed model].")
+@click.option("--dry-run", is_flag=True, default=False,
+              help="Send nothing: report evidence recall and prompt tokens with context off and on.")
+@click.option("--context-budget", type=click.FloatRange(0.0, 1.0),
+              help="Share of the request budget that context may take [default: 0.2].")
+@click.option("--no-context", is_flag=True, default=False, help="Review with the diff only (no repository context).")
+@click.option("--tools", is_flag=True, default=None, help="Let the model read, search and list each case's repository.")
+@click.option("--max-answer-tokens", type=click.IntRange(min=1), help="Tokens reserved for each answer.")
 @handle_errors
 def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bool, output_format: str,
-                 repeat: int, judge: bool, judge_model: str | None, **kw: Any) -> int:
+                 repeat: int, judge: bool, judge_model: str | None, dry_run: bool, no_context: bool,
+                 **kw: Any) -> int:
     """Measure a model + agent on a corpus of review cases: precision, recall, F1 and verdict stability.
 
     CORPUS_DIR holds one folder per case (diff.patch, expected.json, optional base/); without it, the corpus
@@ -261,6 +275,8 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     elif agents:
         cli["agents"] = list(agents)
     cli["cache"] = use_cache
+    if no_context:
+        cli["context"] = False
     # The layers every case sees (user config, environment, flags): the cases have no config of their own.
     settings = load_settings(repo_source=None, cli=cli)
     for w in settings.warnings:
@@ -268,6 +284,12 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     corpus = corpus_dir if corpus_dir is not None else bundled_corpus_dir()
     cases = load_cases(corpus)
     chosen = agent_files(settings.agent_refs, Path.cwd(), con)
+    if dry_run:
+        from reviewbot import evidence
+
+        rows = evidence.measure(cases, cli, list(chosen.values()))
+        con.out(evidence.render_json(rows) if output_format == "json" else evidence.render_text(rows))
+        return EXIT_OK
     case_cli = {**cli, "concurrency": 1}
     progress = _progress(out.inner) if sys.stderr.isatty() else None
 

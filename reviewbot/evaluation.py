@@ -63,6 +63,15 @@ class ExpectedIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """Lines outside the diff that a reviewer needs to see the defect (new-revision numbers)."""
+
+    path: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class EvalCase:
     name: str
     directory: Path
@@ -70,6 +79,7 @@ class EvalCase:
     base_dir: Path | None
     expected: tuple[ExpectedIssue, ...]
     description: str = ""
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def is_clean(self) -> bool:
@@ -115,7 +125,27 @@ def load_case(case_dir: Path) -> EvalCase:
         base_dir=base_dir if base_dir.is_dir() else None,
         expected=expected,
         description=description,
+        evidence=_read_evidence(name, case_dir / "expected.json"),
     )
+
+
+def _read_evidence(name: str, path: Path) -> tuple[Evidence, ...]:
+    """The optional "evidence" list of expected.json: [{"path": ..., "lines": [start, end]}, ...]."""
+    def invalid(why: str) -> ConfigError:
+        return ConfigError(f"Evaluation case {name} has an invalid expected.json: {why}.")
+
+    data = json.loads(path.read_text(encoding="utf-8"))  # _read_expected has checked it is readable
+    raw_list = data.get("evidence", [])
+    if not isinstance(raw_list, list):
+        raise invalid('"evidence" must be a list')
+    out = []
+    for index, raw in enumerate(raw_list):
+        where = f"evidence {index + 1}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"].strip():
+            raise invalid(f'{where} needs a non-empty "path"')
+        start, end = _parse_lines(raw.get("lines"), lambda why: invalid(f"{where} {why}"))
+        out.append(Evidence(_normalise_path(raw["path"]), start, end))
+    return tuple(out)
 
 
 def _read_expected(name: str, path: Path) -> tuple[str, tuple[ExpectedIssue, ...]]:

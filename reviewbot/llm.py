@@ -116,6 +116,7 @@ class Completion:
     response_format: str = "none"  # the rung of the format ladder the answer was asked with
     max_tokens: int = 0  # the answer allowance it was asked with
     cached_tokens: int = 0  # prompt tokens the server read from its prompt cache, when it says so
+    tool_calls: tuple[tuple[str, str, str], ...] = ()  # (id, function name, JSON arguments) the model asked for
 
     @property
     def cut_off(self) -> bool:
@@ -169,6 +170,10 @@ class FormatLadder:
             return True
 
 
+class ToolsUnsupported(ModelError):
+    """The server refused a request that offered tools (it has no tool support)."""
+
+
 class ChatModel:
     """Sends message lists and returns the answer text; remembers which response_format the server accepts."""
 
@@ -204,11 +209,13 @@ class ChatModel:
 
     def complete(
         self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review", max_tokens: int | None = None,
+        schema_name: str = "review", max_tokens: int | None = None, tools: list[dict] | None = None,
     ) -> Completion:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
         `max_tokens` the answer allowance. Which rung of the format ladder the server accepts is shared by every
-        call. A cut answer (finish_reason "length") is returned as it is, for the caller to judge."""
+        call. A cut answer (finish_reason "length") is returned as it is, for the caller to judge. With `tools` the
+        model may answer with tool calls instead (no response format is asked for then: a grammar-constrained answer
+        could not call a tool); a 400 to such a request raises ToolsUnsupported."""
         openai = self._openai
         max_tokens = max_tokens or self.settings.max_answer_tokens
         schema = schema if schema is not None else self._schema
@@ -220,7 +227,7 @@ class ChatModel:
             if broken:
                 raise ModelError(broken)
             try:
-                return self._send(messages, rung, schema, schema_name, seed, max_tokens)
+                return self._send(messages, "none" if tools else rung, schema, schema_name, seed, max_tokens, tools)
             except openai.APIError as exc:
                 if isinstance(exc, openai.APIStatusError):
                     reason = _reason(exc)
@@ -229,12 +236,12 @@ class ChatModel:
                             f"the request is too large for the context of {self.describe()} "
                             f"(HTTP {exc.status_code}: {self._clean(reason)})"
                         ) from None
-                    if self._format_rejected(exc, rung, reason):
+                    if not tools and self._format_rejected(exc, rung, reason):
                         if self.ladder.step_down(rung, self._clean(reason)):
                             continue
                         raise ModelError(self._explain(exc) + self._format_hint(rung)) from None
                     if isinstance(exc, openai.BadRequestError):
-                        raise ModelError(self._explain(exc)) from None
+                        raise (ToolsUnsupported if tools else ModelError)(self._explain(exc)) from None
                 waiting = getattr(exc, "reviewbot_crowded", False) and self.settings.max_retries > 0
                 wait = self._retry_wait(exc, congested if waiting else attempt,
                                         limit=max(CONGESTION_RETRIES, self.settings.max_retries) if waiting else None)
@@ -246,14 +253,15 @@ class ChatModel:
                 else:
                     attempt += 1
 
-    def _send(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int) -> Completion:
+    def _send(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int,
+              tools: list[dict] | None = None) -> Completion:
         """One attempt on the wire, through the run's gate when there is one (which counts it)."""
         gate = self.gate
         if gate is None:
-            return self._create(messages, rung, schema, schema_name, seed, max_tokens)
+            return self._create(messages, rung, schema, schema_name, seed, max_tokens, tools)
         ticket = gate.acquire()
         try:
-            completion = self._create(messages, rung, schema, schema_name, seed, max_tokens)
+            completion = self._create(messages, rung, schema, schema_name, seed, max_tokens, tools)
         except Exception as exc:
             congestion = _congestion(exc)
             if congestion is not None and not _overflow(exc, _reason(exc)):
@@ -336,10 +344,13 @@ class ChatModel:
                 self._broken = self._broken or message
         return ModelError(message)
 
-    def _create(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int) -> Completion:
+    def _create(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int,
+                tools: list[dict] | None = None) -> Completion:
         s = self.settings
         kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": max_tokens,
                         "timeout": s.timeout_for(max_tokens)}
+        if tools:
+            kwargs["tools"] = tools
         if s.temperature is not None:
             kwargs["temperature"] = s.temperature
         chosen_seed = s.seed if seed is None else seed
@@ -370,6 +381,10 @@ class ChatModel:
         tokens_in = _count(getattr(usage, "prompt_tokens", 0))
         tokens_out = _count(getattr(usage, "completion_tokens", 0))
         cached_tokens = _count(getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0))
+        calls = _tool_calls(getattr(choice, "message", None)) if tools else ()
+        if calls:
+            return Completion(text=text, tokens_in=tokens_in, tokens_out=tokens_out, finish_reason=finish_reason,
+                              max_tokens=max_tokens, cached_tokens=cached_tokens, tool_calls=calls)
         if not text.strip() and finish_reason != "length":
             reason = finish_reason or "unknown"
             raise ModelError(f"{self.describe()} returned an empty answer (finish reason: {reason})")
@@ -405,6 +420,20 @@ class ChatModel:
         if isinstance(exc, openai.APIStatusError):
             return f"{where} answered HTTP {exc.status_code}: {_reason(exc)}"
         return f"{where} failed: {_short(exc)}"
+
+
+def _tool_calls(message) -> tuple[tuple[str, str, str], ...]:
+    """The function calls of an answer, read defensively (an odd server can send any shape)."""
+    out = []
+    for i, call in enumerate(getattr(message, "tool_calls", None) or ()):
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None)
+        arguments = getattr(function, "arguments", None)
+        if isinstance(name, str):
+            call_id = getattr(call, "id", None)
+            out.append((call_id if isinstance(call_id, str) and call_id else f"call_{i}", name,
+                        arguments if isinstance(arguments, str) else "{}"))
+    return tuple(out)
 
 
 def _retry_after(exc: Exception) -> float | None:

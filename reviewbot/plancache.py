@@ -45,10 +45,13 @@ if TYPE_CHECKING:
 PLAN_CACHE_FORMAT = "1"
 # Every reviewbot module whose code runs inside review.plan.
 PLAN_MODULES = ("review", "prompt", "chunking", "tokens", "standards", "frontmatter", "secrets", "skip", "models",
-                "diffparse", "plancache", "budget")
+                "diffparse", "plancache", "budget", "context", "codeparse", "reviewed")
 # (import name, distribution name) of the libraries that can change a plan: the diff parser, the secret detectors
 # and the YAML reader of rules files.
-PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), ("yaml", "pyyaml"))
+PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), ("yaml", "pyyaml"),
+                  ("tree_sitter", "tree_sitter"), ("tree_sitter_go", "tree_sitter_go"),
+                  ("tree_sitter_javascript", "tree_sitter_javascript"),
+                  ("tree_sitter_typescript", "tree_sitter_typescript"))
 
 # The classes a stored plan is made of; nothing else may be named in one.
 _PLAN_CLASSES = frozenset({

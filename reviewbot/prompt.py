@@ -95,6 +95,7 @@ class PromptParts:
     chunk_standards: str = ""  # standards for this chunk's files only (after the shared part: see user_message)
     chunk_instructions: tuple[tuple[str, str], ...] = ()  # path instructions for this chunk's files only
     notes: tuple[str, ...] = ()  # visible notes for the model (e.g. clipped hunks)
+    context: str = ""  # code the change depends on, from reviewbot.context (already redacted)
 
 
 def fence(label: str, content: str) -> str:
@@ -201,6 +202,13 @@ def user_message(parts: PromptParts, chunk: Chunk, render: Callable[[FileDiff], 
         f"# The change to review ({len(chunk.files)} file{'s' if len(chunk.files) != 1 else ''})\n"
         + fence("diff", render_chunk(chunk, render))
     )
+    if parts.context:
+        sections.append(
+            "# Context from the repository (not part of the change)\n"
+            "Code at the reviewed revision that the changed lines use, or that uses them, as '<line number> | code'. "
+            "It is here to help you judge the change: report nothing on it, cite only lines of the diff.\n"
+            + fence("context", parts.context)
+        )
     return "\n\n".join(sections) + "\n"
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from reviewbot.cache import ResultCache
     from reviewbot.config import Settings
     from reviewbot.llm import ChatModel
+    from reviewbot.reviewed import ReviewedTree
     from reviewbot.sources import FileSource
 
 
@@ -221,25 +222,33 @@ def plan(
     source: FileSource,
     model_for: Callable[[Agent], str],
     content: FileSource | None = None,
+    reviewed: ReviewedTree | None = None,
 ) -> Plan:
     """Every request the review needs, with the skipped files, local findings and notes; sends nothing.
 
     With the cache on, a plan is stored under a key that names all of its inputs, and an unchanged rerun reads it
     back instead of scanning, chunking and rendering again (reviewbot/plancache.py); the answer is the same.
+    `reviewed` is the repository at the reviewed revision, where context (reviewbot/context.py) is read from.
     """
+    reviewed = reviewed if settings.context else None
     if not settings.cache:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
+                          reviewed=reviewed)
     from reviewbot import plancache
-    from reviewbot.cache import ResultCache
+    from reviewbot.cache import ResultCache, cache_key
 
     key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
     if key is None:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
+        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
+                          reviewed=reviewed)
+    if reviewed is not None:
+        key = cache_key(key, reviewed.stamp())  # context reads any file of the reviewed revision
     with ResultCache() as cache:
         stored = plancache.load(cache, key, diff)
         if stored is not None:
             return stored
-        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content)
+        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
+                           reviewed=reviewed)
         plancache.store(cache, key, fresh)
         return fresh
 
@@ -252,6 +261,7 @@ def _make_plan(
     source: FileSource,
     model_for: Callable[[Agent], str],
     content: FileSource | None = None,
+    reviewed: ReviewedTree | None = None,
 ) -> Plan:
     from reviewbot.budget import request_budget
     from reviewbot.chunking import make_chunks
@@ -287,6 +297,7 @@ def _make_plan(
         return rendered_standards[which]
 
     render = remembering_renderer()
+    context = _context_builder(reviewed, settings)
     sent_by_agent: list[dict[str, set[int]]] = []
     all_standards = rendered(docs_for([f.path for f in files]), settings.max_standards_chars)
     # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
@@ -314,6 +325,9 @@ def _make_plan(
         for chunk, chunk_parts in zip(chunks, _stable_prefix_parts(parts, chunks, docs_for, rendered,
                                                                    instructions_table, settings.max_standards_chars)):
             messages = tuple(build_messages(chunk_parts, chunk, render))
+            if context is not None:
+                messages = _with_context(context, chunk_parts, chunk, messages, render, settings, agent.name,
+                                         request_budget(settings, model))
             for sample in range(max(1, settings.samples)):
                 requests.append(
                     PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
@@ -405,6 +419,33 @@ def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk], docs_for, 
     return out
 
 
+def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
+    if reviewed is None or not settings.context or settings.context_budget <= 0:
+        return None
+    from reviewbot.context import ContextBuilder
+    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.skip import glob_match
+
+    def excluded(path: str) -> bool:
+        return is_sensitive_path(path) or any(glob_match(g, path) for g in settings.exclude)
+
+    return ContextBuilder(reviewed, share=settings.context_budget, max_request_tokens=settings.max_request_tokens,
+                          excluded=excluded)
+
+
+def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...], render,
+                  settings: Settings, agent: str, budget_tokens: int) -> tuple[dict, ...]:
+    """The chunk's messages with its context added, within what is left of the request budget."""
+    from reviewbot.secrets import redact
+    from reviewbot.tokens import estimate_tokens
+
+    used = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens + 100
+    text = context.for_chunk(chunk, room_tokens=budget_tokens - used, agent=agent)
+    if not text:
+        return messages
+    return tuple(build_messages(replace(parts, context=redact(text)[0]), chunk, render))
+
+
 # -- execution -------------------------------------------------------------------------------------------
 
 def model_endpoint(settings: Settings) -> str:
@@ -491,10 +532,15 @@ class _Try:
     metadata: dict = field(default_factory=dict)
 
 
-def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outcome, max_tokens: int) -> _Try:
-    """Ask once and judge the answer; the tokens spent are added to `out` whatever the answer is."""
+def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outcome, max_tokens: int,
+         ask=None) -> _Try:
+    """Ask once and judge the answer; the tokens spent are added to `out` whatever the answer is.
+    `ask(model, messages, seed)` replaces the plain request (the tool loop of reviewbot/tools.py)."""
     try:
-        completion = model.complete(messages, seed=req.seed, max_tokens=max_tokens)
+        if ask is not None:
+            completion = ask(model, messages, req.seed)
+        else:
+            completion = model.complete(messages, seed=req.seed, max_tokens=max_tokens)
     except ContextOverflowError as exc:
         return _Try(overflow=str(exc), max_tokens=max_tokens)
     except ModelError as exc:
@@ -569,7 +615,7 @@ def _keep_complete(out: _Outcome, attempt: _Try, req: PlannedRequest) -> str:
 
 
 def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str, *,
-         budget_tokens: int | None = None, may_shrink: bool = True) -> _Outcome:
+         budget_tokens: int | None = None, may_shrink: bool = True, ask=None) -> _Outcome:
     """One planned request: from the cache, or from the model.
 
     An unusable answer (not the answer schema) is asked again once, with what was wrong. A cut answer, or a request
@@ -586,7 +632,7 @@ def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: 
                 out.usage = Usage(cached=1)
                 return _use(out, parsed)
     messages = list(req.messages)
-    first = _try(model, messages, req, out, req.answer_tokens)
+    first = _try(model, messages, req, out, req.answer_tokens, ask=ask)
     if first.parsed is not None:
         _store(cache, key, first)
         return _use(out, first.parsed)
@@ -708,7 +754,9 @@ def execute(
     cache: ResultCache | None,
     progress: Callable[[int, int], None] | None = None,
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
+    tools=None,
 ) -> ReviewResult:
+    """`tools` (reviewbot.tools.ToolUse, optional) lets the named agents' models look around the repository."""
     from reviewbot.budget import request_budget
     from reviewbot.flow import RequestGate
 
@@ -729,9 +777,12 @@ def execute(
         req = requests[index]
         model = models[req.model]
         key = request_key(req, endpoint, settings)
+        ask = None
+        if tools is not None and req.agent in tools.agents:
+            key, ask = tools.key(key), tools.ask
         try:
             outcomes[index] = _ask(model, req, cache if settings.cache else None, key,
-                                   budget_tokens=request_budget(settings, req.model))
+                                   budget_tokens=request_budget(settings, req.model), ask=ask)
         except ModelError as exc:
             outcomes[index] = _Outcome(error=str(exc))
 
@@ -801,6 +852,8 @@ def execute(
     if flow.sent:  # what went on the wire, failed attempts included (the answers above count only successes)
         usage = replace(usage, requests=flow.sent, failed=flow.failed)
 
+    if tools is not None:
+        notes = list(notes) + list(tools.notes())
     not_reviewed = set(failed) | {s.path for s in the_plan.skipped}  # a file too large for any request is skipped
     reviewed = tuple(f.path for f in the_plan.reviewable if f.path not in not_reviewed)
     return ReviewResult(

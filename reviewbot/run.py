@@ -28,6 +28,7 @@ class Console:
     err: Callable[[str], None] = field(default=lambda s: sys.stderr.write(s))
     err_is_tty: bool = False
     github: bool = False  # on GitHub Actions warnings become `::warning::` workflow commands (annotations)
+    verbose: bool = False  # -v: show every tool call the model makes
 
     def warn(self, message: str) -> None:
         from reviewbot.reporters.base import one_line, sanitize_terminal  # warnings quote repository text
@@ -46,6 +47,7 @@ class Context:
     source: FileSource | None  # where config, agents and standards are read from
     settings: Settings
     content: FileSource | None = None  # the reviewed side of the last collected diff (file heads for skip checks)
+    reviewed: Any = None  # reviewbot.reviewed.ReviewedTree of the last diff collected: what context is read from
 
 
 def prepare(
@@ -90,11 +92,13 @@ def prepare(
 
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.diffparse import parse_diff
+    from reviewbot.reviewed import ReviewedTree, reviewed_where
 
     from reviewbot.gitio import content_source
 
     ctx.content = content_source(ctx.repo, spec)
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
+    ctx.reviewed = ReviewedTree(ctx.repo, reviewed_where(ctx.repo, spec))
     return Diff(files=parse_diff(raw), description=spec.description)
 
 
@@ -335,7 +339,7 @@ def review_diff(
     if agents is None:
         agents = load_agents(ctx, agent_refs, console)
     the_plan = review.plan(diff, settings, agents=list(agents), source=ctx.source,
-                           model_for=model_for_agent(settings), content=ctx.content)
+                           model_for=model_for_agent(settings), content=ctx.content, reviewed=ctx.reviewed)
     if dry_run:
         from reviewbot.reporters.base import sanitize_terminal
 
@@ -357,7 +361,7 @@ def review_diff(
     try:
         result = review.execute(
             the_plan, settings, model_factory=factory, cache=open_cache(settings, console), progress=progress,
-            extra_filters=extra_filters,
+            extra_filters=extra_filters, tools=_tool_use(ctx, agents, console),
         )
     finally:
         progress.close()
@@ -377,6 +381,20 @@ def check_request_budget(the_plan, settings: Settings) -> None:
         where = settings.origins.get("max_requests", "default")
         raise ConfigError(f"this review needs {planned} requests, more than max_requests = {budget} ({where}); review "
                           f"fewer files (-- PATHS), or raise it with REVIEWBOT_MAX_REQUESTS or in your own config")
+
+
+def _tool_use(ctx: Context, agents, console: Console):
+    """Tool look-ups for the agents that may use them (--tools, or read-only tools in an agent's front matter)."""
+    from reviewbot.tools import agents_with_tools
+
+    chosen = agents_with_tools(agents, ctx.settings)
+    if not chosen or ctx.reviewed is None:
+        return None
+    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.tools import ToolBox, ToolUse
+
+    show = (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None
+    return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show)
 
 
 def exit_code_for(result: ReviewResult, settings: Settings, console: Console) -> int:

@@ -204,12 +204,13 @@ def test_plan_runs_no_reviewbot_code_outside_the_keyed_modules(repo):
 
     sys.setprofile(profile)
     try:
-        review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
+        review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for,
+                    reviewed=ctx.reviewed)
     finally:
         sys.setprofile(None)
     package = Path(review.__file__).parent
     modules = {Path(f).stem for f in ran if Path(f).parent == package}
-    assert {"review", "secrets", "chunking", "prompt"} <= modules  # the probe saw the plan's work
+    assert {"review", "secrets", "chunking", "prompt", "context"} <= modules  # the probe saw the plan's work
     assert modules - INPUT_MODULES <= set(plancache.PLAN_MODULES)
     assert not any(Path(f).parent.parent == package for f in ran)  # no sub-package (reporters, ...) either
 

@@ -41,6 +41,7 @@ class Answer:
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     finish_reason: str = "stop"
+    tool_calls: tuple[tuple[str, dict | str], ...] = ()  # (function name, arguments) the answer asks to call
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class ModelServer:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._reject_response_format = False
+        self._reject_tools = False
         self._counter = 0
         self.max_concurrent: int | None = None
         self.busy_retry_after: str | None = None
@@ -167,6 +169,15 @@ class ModelServer:
     def malformed(self, raw: str, *, times: int = 1, content_type: str = "application/json") -> None:
         """Queue a 200 whose body is `raw` (not a chat completion, usually not JSON)."""
         self._push(Malformed(raw, content_type), times)
+
+    def call_tools(self, *calls: tuple[str, dict | str], times: int = 1) -> None:
+        """Queue an answer that asks to call tools, e.g. call_tools(("read_file", {"path": "a.py"})); a str
+        argument is sent as it is (for malformed JSON)."""
+        self._push(Answer(None, finish_reason="tool_calls", tool_calls=tuple(calls)), times)
+
+    def reject_tools(self, reject: bool = True) -> None:
+        """Answer 400 to every request carrying `tools`, like servers without tool support."""
+        self._reject_tools = reject
 
     def reject_response_format(self, reject: bool = True) -> None:
         """Answer 400 to every request carrying `response_format`, like servers without json_schema support."""
@@ -253,6 +264,8 @@ class ModelServer:
         return max(1, len(prompt) // 4), shared // 4
 
     def _next_reply(self, body: dict) -> Reply:
+        if self._reject_tools and "tools" in body:
+            return Fail(400, error_body(400, "tools are not supported by this server"))
         if self._reject_response_format and "response_format" in body:
             return Fail(400, error_body(400, "response_format json_schema is not supported by this server"))
         with self._lock:
@@ -287,6 +300,11 @@ class ModelServer:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
                          "logprobs": None, "finish_reason": answer.finish_reason}],
         }
+        if answer.tool_calls:
+            completion["choices"][0]["message"]["tool_calls"] = [
+                {"id": f"call_{number}_{i}", "type": "function",
+                 "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
+                for i, (name, args) in enumerate(answer.tool_calls)]
         if answer.usage is not None:
             prompt, completion_tokens = answer.usage
             completion["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
