@@ -407,14 +407,16 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
     the review was skipped and the commit goes ahead (exit 0), unless on_error = "fail". Local secret findings
     still block.
     """
-    from reviewbot.gitio import DiffSpec
+    from reviewbot.gitio import DiffSpec, reviewed_side
 
     from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
         spec = DiffSpec(revisions=(f"{from_ref}...{to_ref}",), paths=files, literal_paths=True)
     else:
         spec = DiffSpec(staged=True, paths=files, literal_paths=True)
-    return run_and_report(kw, spec, command_defaults={"on_error": "warn"}, lenient_setup=True)
+    # Rules come from the side under review, as for `diff`: the index for a commit, the pushed revision for a push.
+    return run_and_report(kw, spec, command_defaults={"on_error": "warn"}, rules_revision=reviewed_side(spec),
+                          lenient_setup=True)
 
 
 @main.command()

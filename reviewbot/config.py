@@ -236,7 +236,7 @@ USER_FIRST_KEYS = frozenset({"base_url", "model", "model_aliases"})
 # not capped. Each bounds the requests, tokens or waiting one run can cost.
 REPO_CAPS: dict[str, int | float] = {
     "samples": 3,
-    "concurrency": 8,
+    "concurrency": 16,
     "retries": 5,
     "max_answer_tokens": 8192,
     "max_request_tokens": 64000,

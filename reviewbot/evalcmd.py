@@ -250,7 +250,8 @@ def _labels(settings) -> dict[str, str]:
               help="Share of the request budget that context may take [default: 0.2].")
 @click.option("--no-context", is_flag=True, default=False, help="Review with the diff only (no repository context).")
 @click.option("--tools", is_flag=True, default=None, help="Let the model read, search and list each case's repository.")
-@click.option("--max-answer-tokens", type=click.IntRange(min=1), help="Tokens reserved for each answer.")
+@click.option("--max-answer-tokens", type=click.IntRange(min=1), cls=DefaultShownOption, show_default="4096",
+              metavar="N", help="Tokens reserved for each answer.")
 @handle_errors
 def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bool, output_format: str,
                  repeat: int, judge: bool, judge_model: str | None, dry_run: bool, no_context: bool,

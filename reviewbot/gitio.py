@@ -340,6 +340,7 @@ class IndexSource:
         self.on_refusal = on_refusal
         self.refused: set[str] = set()
         self._worktree = worktree_source(repo, on_refusal=on_refusal)
+        self._worktree.refused = self.refused  # a refusal of the fallback is this source's refusal too
 
     def _staged_modes(self) -> dict[str, str]:
         if self._modes is None:
@@ -357,9 +358,10 @@ class IndexSource:
     def read_text(self, path: str, *, what: str | None = None) -> str | None:
         from reviewbot.sources import RepoFileRefused, refuse, relative_repo_path, shown
 
+        asked_as = what
         what = what or "file"
         try:
-            rel = relative_repo_path(path, what)
+            rel = named = relative_repo_path(path, what)
             mode = self._staged_modes().get(rel)
             for _ in range(8):  # a link inside the repository is judged, and read, by its target
                 if mode != "120000":
@@ -368,20 +370,23 @@ class IndexSource:
                 try:
                     rel = relative_repo_path(posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)))
                 except RepoFileRefused:
-                    raise RepoFileRefused(f"the {what} '{shown(rel)}' is a symbolic link to '{shown(target)}', "
-                                          f"outside the repository; refused: a link out is never followed") from None
+                    raise RepoFileRefused(f"the {what} '{shown(named)}' leads outside the repository (a symbolic "
+                                          f"link to '{shown(target)}'); refused: a link out is never followed") from None
                 mode = self._staged_modes().get(rel)
+            called = f"'{shown(named)}'" + (f" (a link to '{shown(rel)}')" if rel != named else "")
             if mode is None:
-                return self._worktree.read_text(rel, what=what)
+                if rel != named:
+                    raise RepoFileRefused(f"the {what} {called} points at a file the index does not hold; refused")
+                return self._worktree.read_text(rel, what=asked_as)
             if mode not in ("100644", "100755"):
                 kind = "a chain of symbolic links" if mode == "120000" else "not a regular file"
-                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} in the index; refused: only regular "
+                raise RepoFileRefused(f"the {what} {called} is {kind} in the index; refused: only regular "
                                       f"files inside the repository are read")
             from reviewbot.secrets import sensitive_reason
 
-            reason = sensitive_reason(rel)
+            reason = sensitive_reason(named) or sensitive_reason(rel)
             if reason:
-                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {reason}; refused: it is never read or sent")
+                raise RepoFileRefused(f"the {what} {called} is {reason}; refused: it is never read or sent")
         except RepoFileRefused as err:
             refuse(self, err, path)
             return None

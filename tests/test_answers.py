@@ -279,12 +279,11 @@ def _like_llama_cpp_python(body):
 
 
 def test_a_5xx_naming_the_format_steps_down_once_per_run(repo, model_server, cli):
-    for name in ("a", "b"):  # two files that need a request each under a 6000-token budget
-        repo.write(f"app/{name}.py", "".join(f"value_{name}{i} = compute_{name}({i})\n" for i in range(20)))
-    repo.add("app/a.py", "app/b.py")
+    repo.write("app/a.py", "".join(f"value_a{i} = compute_a({i})\n" for i in range(20)))
+    repo.add("app/a.py")
     model_server.default = _like_llama_cpp_python
-    result = cli("diff", "--staged", "--max-request-tokens", "6000", "-j", "1")  # two chunks, one at a time
-    assert result.exit_code == 0 and "2 files reviewed" in result.stderr, result.stderr
+    result = cli("diff", "--staged", "--samples", "2", "-j", "1")  # two requests of the run, one at a time
+    assert result.exit_code == 0 and "1 file reviewed" in result.stderr, result.stderr
     kinds = [(r.get("response_format") or {}).get("type") for r in model_server.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]  # remembered for the endpoint
     said = " ".join(warnings(result))

@@ -81,8 +81,8 @@ def stage_signup_change(repo) -> None:
 
 
 def test_no_context_reproduces_the_requests_of_the_code_before_context(tmp_path):
-    """tests/golden/context_off_requests.json was captured from commit 2a2bc3a (before context existed) by planning
-    these eval cases with the same settings; --no-context must give exactly those messages."""
+    """tests/golden/context_off_requests.json was captured from commit d94a4da (the merged tree just before context
+    existed) by planning these eval cases with the same settings; --no-context must give exactly those messages."""
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for name, requests in golden.items():
         repo = materialize_case(load_case(bundled_corpus_dir() / name), tmp_path)

@@ -100,3 +100,12 @@ def test_readme_test_command_is_what_ci_runs():
     run = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert command in run.splitlines()
+
+
+def test_every_config_key_is_documented():
+    """docs/configuration.md has a row (or a mention in backticks) for every key the loader accepts."""
+    from reviewbot.config import KEYS
+
+    text = (PROJECT_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing = [key for key in KEYS if f"`{key}`" not in text]
+    assert not missing, f"undocumented config keys: {missing}"

@@ -244,13 +244,13 @@ def test_fenced_answer_with_prose_and_odd_findings(staged, model_server, cli):
 # --- partial reviews -------------------------------------------------------------------------------------------------
 
 # Two small files and a budget that fits one of them per request (the prompt and answer allowance take ~5,600).
-SMALL_BUDGET = ("--max-request-tokens", "6000")
+SMALL_BUDGET = ("--max-request-tokens", "7200")  # one 60-line file fits, two do not
 
 
 @pytest.fixture
 def two_files(repo):
     for name in ("a", "b"):
-        repo.write(f"app/{name}.py", "".join(f"value_{name}{i} = compute_{name}({i})\n" for i in range(20)))
+        repo.write(f"app/{name}.py", "".join(f"value_{name}{i} = compute_{name}({i})\n" for i in range(60)))
     repo.add("app/a.py", "app/b.py")
     return repo
 
@@ -349,7 +349,7 @@ def test_unreachable_port_fails_fast(staged, model_server, cli, monkeypatch):
 def test_an_unreachable_endpoint_is_not_retried_for_every_chunk(repo, model_server, cli):
     # Four chunks, one at a time: once the endpoint has failed after its retries, the other chunks fail at once.
     for name in "abcd":
-        repo.write(f"app/{name}.py", "".join(f"value_{name}{i} = compute_{name}({i})\n" for i in range(20)))
+        repo.write(f"app/{name}.py", "".join(f"value_{name}{i} = compute_{name}({i})\n" for i in range(60)))
     repo.add("app")
     model_server.drop_connection(times=50)
     result = cli("diff", "--staged", *SMALL_BUDGET, "--concurrency", "1", env={"REVIEWBOT_RETRIES": "1"})

@@ -63,6 +63,22 @@ def test_staged_review_reads_a_tracked_rule_file_from_the_index(repo, model_serv
     assert "Staged rule." in prompt and "Unstaged edit" not in prompt
 
 
+def test_the_hook_reads_its_rules_from_the_index_it_commits(repo, model_server, run_cli):
+    repo.write("CLAUDE.md", "Staged rule.\n")
+    repo.write(".reviewbot.toml", 'fail_on = "never"\n')
+    repo.write("app.py", "x = 1\n")
+    repo.add("CLAUDE.md", ".reviewbot.toml", "app.py")
+    # What is not staged is not what the commit will hold: neither rule may come from it.
+    repo.write("CLAUDE.md", "Unstaged edit of the rule.\n")
+    repo.write(".reviewbot.toml", 'fail_on = "info"\n')
+    model_server.answer_findings([{"path": "app.py", "line": 1, "severity": "warning", "category": "bug",
+                                   "message": "m", "quote": "x = 1"}])
+    result = run_cli("hook", "app.py")
+    prompt = _standards_in_prompt(model_server)
+    assert "Staged rule." in prompt and "Unstaged edit" not in prompt
+    assert result.exit_code == 0, result.stderr  # fail_on = "never" from the index, not "info" from the work tree
+
+
 def _generated_file(lines: int) -> str:
     return GENERATED_HEAD + "".join(f"value_{i} = {i}\n" for i in range(lines))
 

@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterable
 
 from reviewbot.models import Finding, ReviewResult
+from reviewbot.suggestion import advice, advice_heading, replacement
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,
     blocking_findings,
+    defuse_ci_commands,
     dropped_totals,
     plural,
     result_blocks,
@@ -72,13 +74,27 @@ def _counts(result: ReviewResult) -> str:
     return f"{plural(len(result.findings), 'finding')}: {', '.join(parts)}."
 
 
-def _row(finding: Finding) -> str:
+def _location(finding: Finding) -> str:
     location = escape_inline(f"{finding.path}:{finding.line}")
     if finding.last_line != finding.line:
         location += f"\u2013{finding.last_line}"
+    return location
+
+
+def _multiline(suggestion: str | None) -> bool:
+    return bool(suggestion and suggestion.strip() and "\n" in suggestion.strip("\n"))
+
+
+def _row(finding: Finding, number: int | None = None) -> str:
+    location = _location(finding)
     message = escape_inline(finding.message, MAX_CELL_CHARS)
-    if finding.suggestion and finding.suggestion.strip():
-        message += "<br>**Suggestion:** " + escape_inline(finding.suggestion, MAX_CELL_CHARS)
+    code, advised = replacement(finding), advice(finding)
+    if number is not None:
+        message += f"<br>**Suggested code:** below, {number}."
+    elif code is not None:
+        message += "<br>**Suggested code:** " + escape_inline(code, MAX_CELL_CHARS)
+    elif advised is not None:
+        message += f"<br>**{advice_heading(finding)}:** " + escape_inline(advised, MAX_CELL_CHARS)
     cells = [
         finding.severity.label,
         location,
@@ -90,6 +106,25 @@ def _row(finding: Finding) -> str:
 
 
 TABLE_HEAD = ("", "| Severity | Location | Category | Agent | Message |", "|---|---|---|---|---|")
+MAX_SUGGESTION_CHARS = 4000
+
+
+def _code_block(text: str) -> list[str]:
+    """Untrusted text as a fenced code block it cannot close: the fence is longer than any backtick run in it.
+    Inside a code block Markdown, HTML and mentions are inert."""
+    text = defuse_ci_commands(sanitize_terminal(text).strip("\n"))  # the report may be printed in a CI log
+    if len(text) > MAX_SUGGESTION_CHARS:
+        text = text[:MAX_SUGGESTION_CHARS] + "\n\u2026"
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return [fence, *text.splitlines(), fence]
+
+
+def _suggestion_blocks(numbered: list[tuple[int, Finding]]) -> list[str]:
+    lines = ["", "### Suggestions"]
+    for number, finding in numbered:
+        heading = f"**{number}.** {finding.severity.label} at {_location(finding)}:"
+        lines += ["", heading, "", *_code_block(replacement(finding) or "")]
+    return lines
 
 
 def _entry(path: str, reason: str = "") -> str:
@@ -128,6 +163,10 @@ def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
     if result.description:
         title += f": {escape_inline(result.description, 200)}"
     head = [title, "", _verdict(result, options), "", _counts(result)]
+    if result.coverage is not None:
+        c = result.coverage
+        head += ["", f"Sent to the model: {c.added_sent:,} of {c.added_reviewable:,} added lines of the files reviewed "
+                     f"({c.added_total:,} in the whole diff; skipped files are listed below)."]
     if result.failed:
         head += ["", f"**Not reviewed:** {plural(len(result.failed), 'file')} could not be reviewed (listed below)."]
     foot = _footer(result, options)
@@ -135,17 +174,28 @@ def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
     lists = [
         ("Files not reviewed (the review failed)", [_entry(s.path, s.reason) for s in result.failed]),
         ("Files skipped", [_entry(s.path, s.reason) for s in result.skipped]),
+        ("Files partly sent", [_entry(s.path, s.reason) for s in (result.coverage.not_sent if result.coverage else ())]),
         ("Files reviewed", [_entry(p) for p in result.files_reviewed]),
     ]
 
     budget = SIZE_LIMIT - _SAFETY_MARGIN - _size(head) - _size(foot)
     body: list[str] = []
     if result.findings:
-        rows, cut = _fit([_row(f) for f in result.findings], budget - _size(TABLE_HEAD))
+        # Errors first, then warnings, then info; the order within a severity is the report's own.
+        ordered = sorted(result.findings, key=lambda f: f.severity, reverse=True)
+        numbered = [(n, f) for n, f in enumerate((f for f in ordered if _multiline(replacement(f))), 1)]
+        number_of = {id(f): n for n, f in numbered}
+        rows, cut = _fit([_row(f, number_of.get(id(f))) for f in ordered], budget - _size(TABLE_HEAD))
         body += [*TABLE_HEAD, *rows]
         if cut:
             body += ["", f"_{plural(cut, 'more finding')} not listed here to stay under the 1 MiB limit; "
                          "see the other reports._"]
+        shown = {id(f) for f in ordered[: len(rows)]}
+        blocks = _suggestion_blocks([(n, f) for n, f in numbered if id(f) in shown]) if numbered else []
+        if blocks and _size(body) + _size(blocks) <= budget - 4096:
+            body += blocks
+        elif blocks:
+            body += ["", "_Suggestions left out to stay under the 1 MiB limit; see the other reports._"]
         budget -= _size(body)
     for heading, entries in lists:
         if not entries:

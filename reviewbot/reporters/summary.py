@@ -66,6 +66,13 @@ def summary_line(result: ReviewResult, options: ReportOptions) -> str:
         parts.append(", ".join(dropped))
     if result.held_back:
         parts.append(f"{len(result.held_back):,} held back by the findings budget")
+    coverage = result.coverage
+    if coverage is not None and not coverage.complete:
+        missing = coverage.added_reviewable - coverage.added_sent
+        shown = [f"{one_line(s.path)}: {one_line(s.reason)}" for s in coverage.not_sent[:MAX_SKIPPED_NAMES]]
+        more = len(coverage.not_sent) - len(shown)
+        parts.append(f"{missing:,} of {coverage.added_reviewable:,} added lines not sent"
+                     + (f" ({', '.join(shown)}{f' and {more:,} more' if more else ''})" if shown else ""))
     if result.failed:
         names = [one_line(s.path) for s in result.failed[:MAX_FAILED_NAMES]]
         more = len(result.failed) - len(names)
