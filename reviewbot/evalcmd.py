@@ -297,7 +297,6 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     started = time.monotonic()
     all_runs = run_cases(cases, case_cli, list(chosen.values()), repeat=repeat, jobs=settings.concurrency, console=con,
                          progress=progress)
-    wall = time.monotonic() - started
     if progress:
         out.inner.err("\r\033[K")
 
@@ -321,7 +320,7 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
             for note in run.notes:
                 con.warn(f"{case.name}: {note}")
     report = aggregate(
-        scores, usage=usage, wall_seconds=wall, repeats=repeat,
+        scores, usage=usage, wall_seconds=time.monotonic() - started, repeats=repeat,  # the judge included
         model=", ".join(sorted(models)) or (settings.model or ""),
         agent=", ".join(chosen),
         labels=labels,

@@ -82,7 +82,9 @@ def parse_judgement(text: str) -> bool:
     raise OutputParseError(f"the judge's answer has no yes/no verdict ({str(value)[:40]!r})")
 
 
-def judge_match(model: ChatModel, description: str, issue: ExpectedIssue, finding: Finding) -> tuple[bool | None, int, int]:
+def judge_match(
+    model: ChatModel, description: str, issue: ExpectedIssue, finding: Finding
+) -> tuple[bool | None, int, int]:
     """(verdict or None when there is none, tokens in, tokens out)."""
     try:
         answer = model.complete(build_judge_messages(description, issue, finding), schema=JUDGE_SCHEMA,

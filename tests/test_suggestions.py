@@ -29,7 +29,7 @@ def finding(suggestion: str | None, path: str = "app/orders.py", line: int = 20,
 
 
 def test_the_fixture_holds_real_captured_answers():
-    assert len(PROSE) >= 1 and "Add pagination and limits to the query." in PROSE
+    assert len(PROSE) == 40 and "Add pagination and limits to the query." in PROSE
     assert all(s["model"] and s["path"] for s in REAL["suggestions"])
 
 
