@@ -215,7 +215,9 @@ def filter_findings(
         if anchored.end_line is not None and mode == "added":
             # Clip a range to the file's added lines so annotations never claim unchanged code.
             last = LineIndex.last_between(f.index.added_sorted, anchored.line, anchored.end_line) or anchored.line
-            anchored = replace(anchored, end_line=last if last > anchored.line else None)
+            if last != anchored.end_line:  # a suggestion written for the cited range no longer fits the new one
+                anchored = replace(anchored, end_line=last if last > anchored.line else None,
+                                   clipped_from=anchored.end_line)
         kept.append(anchored)
     return Filtered(tuple(kept), dropped)
 

@@ -273,6 +273,7 @@ class Finding:
     quote: str | None = None
     confidence: float | None = None
     reanchored_from: int | None = None  # the line the model cited, when reviewbot moved the finding
+    clipped_from: int | None = None  # the last line the model cited, when reviewbot cut the range to changed lines
     source: str = "model"  # "model", or "secrets" for local secret detection
 
     @property

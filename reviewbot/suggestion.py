@@ -37,8 +37,10 @@ _CONTINUATIONS = {"elif": "if x:\n    pass\n", "else": "if x:\n    pass\n", "exc
 
 
 def is_moved(finding: Finding) -> bool:
-    """Reviewbot put the finding on another line than the model cited."""
-    return finding.reanchored_from is not None and finding.reanchored_from != finding.line
+    """Reviewbot put the finding on other lines than the model cited: on another line, or with its range cut to
+    the changed lines (a replacement written for the cited lines would replace the wrong ones)."""
+    moved = finding.reanchored_from is not None and finding.reanchored_from != finding.line
+    return moved or finding.clipped_from is not None
 
 
 def looks_like_prose(text: str) -> bool:
@@ -112,5 +114,8 @@ def advice(finding: Finding) -> str | None:
 def advice_heading(finding: Finding) -> str:
     """How reporters introduce advice: code the model wrote for other lines is said to be that, prose is advice."""
     if is_moved(finding) and finding.suggestion and looks_like_code(finding.suggestion, finding.path):
-        return f"Suggested code (written for line {finding.reanchored_from}; not applicable here)"
+        if finding.reanchored_from is not None and finding.reanchored_from != finding.line:
+            return f"Suggested code (written for line {finding.reanchored_from}; not applicable here)"
+        return (f"Suggested code (written for lines {finding.line}\u2013{finding.clipped_from}; not applicable "
+                f"here)")
     return "Advice"

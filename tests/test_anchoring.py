@@ -184,3 +184,21 @@ def test_a_quote_of_a_redacted_line_as_the_model_saw_it_is_kept_end_to_end(repo,
     assert token not in seen["text"] and "TOKEN = " in seen["text"]  # the model saw the placeholder
     model = [(f["line"], f["reanchored_from"]) for f in report["findings"] if f["category"] == "hardcoded-token"]
     assert model == [(2, 3)] and "unanchored" not in report["summary"]["dropped"]
+
+
+def test_a_range_cut_to_the_changed_lines_says_so_and_offers_no_replacement():
+    from dataclasses import replace
+
+    from reviewbot.suggestion import advice, advice_heading, replacement
+
+    texts = [f"statement_{i}()" for i in range(1, 21)]
+    f = _file(texts, added=(1, 2, 3, 4, 5))  # 6..20 are context lines
+    cited = replace(_finding(2, "statement_2()", end_line=8, path=f.path), suggestion="statement_2(x)\n")
+    (kept,) = filter_findings([cited], Diff(files=(f,)), "added").kept
+    assert (kept.line, kept.end_line, kept.clipped_from) == (2, 5, 8)
+    # The replacement was written for lines 2-8; offered for 2-5 it would keep lines the model meant to replace.
+    assert replacement(kept) is None and advice(kept) == "statement_2(x)\n"
+    assert "written for lines 2\u20138" in advice_heading(replace(kept, path="src/x.py"))
+    whole = replace(_finding(2, "statement_2()", end_line=4, path=f.path), suggestion="statement_2(x)\n")
+    (untouched,) = filter_findings([whole], Diff(files=(f,)), "added").kept
+    assert untouched.clipped_from is None and replacement(replace(untouched, path="src/x.py")) == "statement_2(x)\n"

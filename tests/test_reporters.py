@@ -271,7 +271,7 @@ def test_json_report_shape_key_order_and_exact_text():
     assert list(doc) == ["findings", "summary"]
     assert list(doc["findings"][0]) == [
         "path", "line", "end_line", "severity", "category", "message", "suggestion", "agent", "quote",
-        "confidence", "reanchored_from", "source",
+        "confidence", "reanchored_from", "clipped_from", "source",
     ]
     assert doc["findings"][0]["message"] == HOSTILE  # data formats keep the text; JSON escaping makes it safe
     assert doc["findings"][0]["confidence"] == 0.82

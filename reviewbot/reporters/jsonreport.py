@@ -27,6 +27,7 @@ def finding_dict(finding: Finding) -> dict[str, object]:
         "quote": finding.quote,
         "confidence": finding.confidence,
         "reanchored_from": finding.reanchored_from,
+        "clipped_from": finding.clipped_from,
         "source": finding.source,
     }
 
