@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import KEYS  # noqa: E402
-from reviewbot.diffparse import parse_diff  # noqa: E402
-from reviewbot.models import FileDiff  # noqa: E402
-from reviewbot.prompt import render_file  # noqa: E402
-from reviewbot.tokens import estimate_tokens  # noqa: E402
+from reviewbot.adapters.diff_parser import parse_diff  # noqa: E402
+from reviewbot.core.models import FileDiff  # noqa: E402
+from reviewbot.pipeline.prompt import render_file  # noqa: E402
+from reviewbot.pipeline.tokens import estimate_tokens  # noqa: E402
 from tests.helpers.gitrepo import GitRepo  # noqa: E402
 from tests.helpers.model_server import ModelServer  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Compare reviewbot.tokens.estimate_tokens with real OpenAI BPE counts on a corpus of code.
+"""Compare reviewbot.pipeline.tokens.estimate_tokens with real OpenAI BPE counts on a corpus of code.
 
 Not part of the test run and not a dependency of reviewbot. The real counts come from the npm package
 `gpt-tokenizer`, which ships the o200k_base and cl100k_base ranks inside the package (tiktoken itself downloads
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewbot.tokens import estimate_tokens  # noqa: E402
+from reviewbot.pipeline.tokens import estimate_tokens  # noqa: E402
 
 EXTENSIONS = {
     "python": (".py",),

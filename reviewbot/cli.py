@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from reviewbot import __version__
-from reviewbot.errors import ReviewbotError
+from reviewbot.core.errors import ReviewbotError
 
 FORMATS = ("text", "json", "github", "sarif", "rdjson", "rdjsonl", "gitlab", "junit", "markdown")
 
@@ -211,7 +211,7 @@ def handle_errors(func: Callable) -> Callable:
 
 
 def console():
-    from reviewbot.run import Console
+    from reviewbot.session import Console
 
     return Console(
         out=lambda s: click.echo(s, nl=False),
@@ -233,8 +233,8 @@ class LazyGroup(click.Group):
     Each such module registers its command on `main` with `@main.command()` when imported.
     """
 
-    lazy_commands = {"ci": "reviewbot.ci", "baseline": "reviewbot.team", "init": "reviewbot.team",
-                     "eval": "reviewbot.evalcmd", "doctor": "reviewbot.doctor"}
+    lazy_commands = {"ci": "reviewbot.commands.ci", "baseline": "reviewbot.commands.team", "init": "reviewbot.commands.team",
+                     "eval": "reviewbot.commands.eval", "doctor": "reviewbot.commands.doctor"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
@@ -282,7 +282,7 @@ def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_rev
     there is nothing to review. With `lenient_setup` (the hook) a machine that is not set up to ask a model, or a
     model that cannot be reached, skips the review with one line and exit 0, unless on_error = "fail".
     """
-    from reviewbot.run import check_setup, collect_diff, exit_code_for, prepare, review_diff
+    from reviewbot.session import check_setup, collect_diff, exit_code_for, prepare, review_diff
 
     con = console()
     con.verbose = bool(kw.get("verbose"))
@@ -311,7 +311,7 @@ def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_rev
                 "(`reviewbot doctor` checks the model)\n")
     if skipped:
         con.err(skip_line(result, skip_reason))
-        from reviewbot.findings import is_blocking
+        from reviewbot.pipeline.findings import is_blocking
 
         return 1 if any(is_blocking(f, ctx.settings.fail_on_severity) for f in result.all_findings) else 0
     code = exit_code_for(result, ctx.settings, con)
@@ -334,7 +334,7 @@ def skip_line(result, setup_problem: str | None) -> str:
 def _team_filters(ctx, diff, *, no_baseline: bool):
     """Suppression comments and the baseline, when those modules are present."""
     try:
-        from reviewbot.suppress import make_filters
+        from reviewbot.rules.suppressions import make_filters
     except ImportError:
         return ()
     return make_filters(ctx, diff, use_baseline=not no_baseline)
@@ -368,14 +368,14 @@ def diff(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
 
     With no arguments, the work tree against the index, like `git diff`.
     """
-    from reviewbot.gitio import DiffSpec, Repository
+    from reviewbot.adapters.git import DiffSpec, Repository
 
     paths = click.get_current_context().meta.get("reviewbot.paths")
     revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
     spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
     if len(spec.revisions) > 2:
         raise ReviewbotError("give at most two revisions (or one A..B / A...B range)")
-    from reviewbot.gitio import reviewed_side
+    from reviewbot.adapters.git import reviewed_side
 
     # Rules come from the side under review: B of A..B, the index for --staged, else the work tree.
     return run_and_report(kw, spec, command_defaults={"on_error": "fail"}, rules_revision=reviewed_side(spec))
@@ -407,7 +407,7 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
     the review was skipped and the commit goes ahead (exit 0), unless on_error = "fail". Local secret findings
     still block.
     """
-    from reviewbot.gitio import DiffSpec, reviewed_side
+    from reviewbot.adapters.git import DiffSpec, reviewed_side
 
     from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
@@ -424,7 +424,7 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
 def agents() -> int:
     """List every available agent, its description and where it comes from."""
     from reviewbot.reporters.base import one_line  # names and descriptions come from repositories
-    from reviewbot.run import available_agents, prepare
+    from reviewbot.session import available_agents, prepare
 
     con = console()
     ctx = prepare({}, console=con, require_repo=False)
@@ -444,7 +444,7 @@ def show_config() -> int:
     """Show the effective settings and where each one came from (secrets masked)."""
     from reviewbot.config import KEYS, mask
     from reviewbot.reporters.base import one_line
-    from reviewbot.run import prepare
+    from reviewbot.session import prepare
 
     ctx = prepare({}, console=console(), require_repo=False)
     s = ctx.settings
@@ -478,7 +478,7 @@ def _toml_value(value: Any) -> str:
 @handle_errors
 def cache_cmd(clear: bool) -> int:
     """Show where the result cache lives, or clear it."""
-    from reviewbot.cache import ResultCache
+    from reviewbot.adapters.result_cache import ResultCache
 
     cache = ResultCache()
     if clear:

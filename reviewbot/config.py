@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
-from reviewbot.errors import ConfigError
-from reviewbot.models import Severity
-from reviewbot.sources import FileSource
+from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import Severity
+from reviewbot.adapters.repository_files import FileSource
 
 FAIL_ON = ("error", "warning", "info", "never")
 ON_ERROR = ("warn", "fail")
@@ -114,7 +114,7 @@ def _url(v: Any) -> str:
 
 
 def _valid_glob(pattern: str) -> str:
-    from reviewbot.skip import glob_problem
+    from reviewbot.pipeline.skip import glob_problem
 
     problem = glob_problem(pattern)
     if problem:
@@ -146,7 +146,7 @@ def _glob_table(v: Any) -> dict[str, str]:
 
 
 def _shown(text: str) -> str:
-    from reviewbot.sources import shown
+    from reviewbot.adapters.repository_files import shown
 
     return "'" + shown(text) + "'"
 

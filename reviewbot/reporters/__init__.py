@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from reviewbot.errors import ConfigError
-from reviewbot.models import ReviewResult
+from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import ReviewResult
 from reviewbot.reporters.base import ReportOptions, is_blocking, result_blocks, sanitize_terminal
 
 Reporter = Callable[[ReviewResult, ReportOptions], str]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reviewbot import __version__
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 
 TOOL_NAME = "reviewbot"
 
@@ -29,7 +29,7 @@ class ReportOptions:
 
 
 def is_blocking(finding: Finding, options: ReportOptions) -> bool:
-    from reviewbot.findings import is_blocking as blocks  # one rule for the exit code and every report
+    from reviewbot.pipeline.findings import is_blocking as blocks  # one rule for the exit code and every report
 
     return blocks(finding, options.fail_on)
 

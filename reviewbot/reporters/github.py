@@ -7,7 +7,7 @@ our own annotation, so it can never start a command such as `::add-mask::` or `:
 
 from __future__ import annotations
 
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, encodable, one_line, plural, sanitize_terminal
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

@@ -8,7 +8,7 @@ light as style nits do in the widget, which sorts and colours by these levels.
 
 from __future__ import annotations
 
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, dump_json
 from reviewbot.reporters.identity import is_security_category, slug, unique_fingerprints
 

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from reviewbot.models import Finding
+from reviewbot.core.models import Finding
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 

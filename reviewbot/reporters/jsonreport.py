@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.models import Coverage, Finding, ReviewResult
+from reviewbot.core.models import Coverage, Finding, ReviewResult
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,

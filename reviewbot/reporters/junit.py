@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from reviewbot.models import Finding, ReviewResult
+from reviewbot.core.models import Finding, ReviewResult
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,

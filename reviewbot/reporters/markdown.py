@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from reviewbot.models import Finding, ReviewResult
-from reviewbot.suggestion import advice, advice_heading, replacement
+from reviewbot.core.models import Finding, ReviewResult
+from reviewbot.reporters.suggestion import advice, advice_heading, replacement
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,

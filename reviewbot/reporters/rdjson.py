@@ -10,9 +10,9 @@ without the file's text.
 
 from __future__ import annotations
 
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, dump_json
-from reviewbot.suggestion import advice, advice_heading, replacement
+from reviewbot.reporters.suggestion import advice, advice_heading, replacement
 
 SEVERITIES = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import TOOL_NAME, ReportOptions, dump_json
 from reviewbot.reporters.identity import fingerprint, is_security_category, location_hash, slug
-from reviewbot.suggestion import advice, advice_heading, replacement
+from reviewbot.reporters.suggestion import advice, advice_heading, replacement
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

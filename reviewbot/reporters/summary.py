@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.models import ReviewResult
+from reviewbot.core.models import ReviewResult
 from reviewbot.reporters.base import (
     ReportOptions,
     blocking_findings,

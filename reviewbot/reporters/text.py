@@ -7,7 +7,7 @@ goes on indented lines after it.
 
 from __future__ import annotations
 
-from reviewbot.models import Finding, ReviewResult, Severity
+from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters.base import ReportOptions, defuse_ci_commands, one_line, sanitize_terminal
 
 INDENT = "    "
@@ -55,7 +55,7 @@ def format_finding(finding: Finding, options: ReportOptions) -> list[str]:
     if notes:
         lines.append(INDENT + notes)
     if finding.suggestion and finding.suggestion.strip():
-        from reviewbot.suggestion import replacement
+        from reviewbot.reporters.suggestion import replacement
 
         lines.append(INDENT + ("suggestion:" if replacement(finding) is not None else "advice:"))
         lines.extend(INDENT * 2 + ln.rstrip() for ln in sanitize_terminal(finding.suggestion).strip("\n").splitlines())

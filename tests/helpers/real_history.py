@@ -1,6 +1,6 @@
 """Run reviewbot over real commits with a scripted, imperfect model, and check the three promises of issue 12.
 
-Used by tests/test_real_history.py (a vendored sample) and benchmarks/real_history.py (hundreds of commits).
+Used by tests/e2e/test_real_history.py (a vendored sample) and benchmarks/real_history.py (hundreds of commits).
 
 The model (`ImperfectModel`, a `default` for tests.helpers.ModelServer) reads the numbered diff of each request and
 answers the way real models go wrong, each finding labelled with what it is in its category and message:
@@ -169,7 +169,7 @@ def _unquote(name: str) -> str:
 
 def check_commit(name: str, repo: Path, base: str, head: str, report: dict, requests: list[dict],
                  model: ImperfectModel) -> CommitCheck:
-    from reviewbot.prompt import inline
+    from reviewbot.pipeline.prompt import inline
 
     check = CommitCheck(name)
     summary = report["summary"]

@@ -1,0 +1,462 @@
+"""All git access lives here, through GitPython's command wrapper.
+
+Every call is read-only: reviewbot never writes to the index, the work tree, HEAD or refs (not even the stat
+refresh that `git diff` writes back on its own: see `run`). Diffs are always
+asked for with --no-ext-diff, --no-color and --no-textconv so that user configuration cannot change what
+is parsed, and with core.quotepath off so that non-ASCII names arrive as they are.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from reviewbot.core.errors import GitError
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree object
+
+# Settings that make git run a program, switched off on every call: a cloned repository's .git/config (or one
+# handed over in an archive) is as untrusted as its files. core.fsmonitor runs a hook on every index refresh;
+# diff.external and textconv are off through --no-ext-diff/--no-textconv; the pager and ssh/askpass helpers are
+# pinned in case a future call reaches them. Filter drivers (filter.<name>.clean/process, run on work-tree files
+# by `git diff`) are neutralised per name in Repository._filter_overrides.
+SAFE_CONFIG = (
+    "-c", "diff.autoRefreshIndex=false",
+    "-c", "core.quotepath=off",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.pager=cat",
+    "-c", "core.sshCommand=false",
+    "-c", "core.askPass=",
+    "-c", "diff.external=",
+    "-c", "credential.helper=",
+    "-c", "protocol.allow=never",
+)
+
+_DIFF_OPTIONS = (
+    "--no-ext-diff",
+    "--no-color",
+    "--no-textconv",
+    "--find-renames",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--ignore-submodules=none",
+)
+
+
+_BINARY_ATTRIBUTE = re.compile(rb"(?:^|\s)(?:[-!]?diff\b|binary\b)", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSpec:
+    """What to compare, in git diff's own terms."""
+
+    staged: bool = False
+    revisions: tuple[str, ...] = ()  # none, one REV, two REVs, or one A..B / A...B
+    paths: tuple[str, ...] = ()
+    # File names taken as they are (the hook's, from pre-commit): a staged file named ":!*" is pathspec magic that
+    # would otherwise exclude every file from the review.
+    literal_paths: bool = False
+
+    @property
+    def description(self) -> str:
+        what = "staged changes" if self.staged else ("work tree vs index" if not self.revisions else "")
+        if self.revisions:
+            what = " ".join(self.revisions) + (" (staged)" if self.staged else "")
+        if self.paths:
+            what += " -- " + " ".join(self.paths)
+        return what
+
+
+def _git_module():
+    # GitPython refuses to import without a git executable; turn that into our own sentence.
+    try:
+        import git
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise GitError(f"git is not available: {exc}".splitlines()[0]) from None
+    return git
+
+
+class Repository:
+    """A read-only handle on one git repository."""
+
+    def __init__(self, start: Path | str | None = None) -> None:
+        git = _git_module()
+        start = Path(start or os.getcwd())
+        try:
+            self._repo = git.Repo(start, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"not a git repository: {start} (run reviewbot inside a git checkout)") from None
+        if self._repo.bare:
+            raise GitError(f"{start} is a bare repository; reviewbot needs a work tree")
+        self.root = Path(self._repo.working_tree_dir).resolve()
+        self._filters: tuple[str, ...] | None = None
+        self._binary_attributes: bool | None = None
+
+    def _filter_overrides(self) -> tuple[str, ...]:
+        """`-c filter.NAME.clean= -c filter.NAME.smudge= -c filter.NAME.process= -c filter.NAME.required=false` for
+        every filter driver the repository's config defines: `git diff` would otherwise run them on work-tree files.
+        Reading the config runs nothing, so the names are looked up once with the safe settings above."""
+        if self._filters is None:
+            self._filters = ()
+            try:
+                out = self._repo.git.execute(
+                    ["git", "--no-optional-locks", *SAFE_CONFIG, "config", "--name-only", "-z", "--get-regexp",
+                     r"^filter\..*\.(clean|smudge|process)$"],
+                    stdout_as_string=True, strip_newline_in_stdout=False, with_exceptions=False)
+            except Exception:  # noqa: BLE001 - no filters found is the common answer, and any failure means none
+                out = ""
+            names = sorted({key.rsplit(".", 1)[0] for key in str(out).split("\0") if key.count(".") >= 2})
+            overrides: list[str] = []
+            for driver in names:
+                for field in ("clean", "smudge", "process"):
+                    overrides += ["-c", f"{driver}.{field}="]
+                overrides += ["-c", f"{driver}.required=false"]
+            self._filters = tuple(overrides)
+        return self._filters
+
+    # -- low level -----------------------------------------------------------------------------------
+    def run(self, *args: str, binary: bool = False) -> str | bytes:
+        git = _git_module()
+        try:
+            # `git diff` against the work tree rewrites the index to refresh stale stat data (a touched file), and
+            # --no-optional-locks does not stop it; diff.autoRefreshIndex=false does. We never write.
+            return self._repo.git.execute(
+                ["git", "--no-optional-locks", *SAFE_CONFIG, *self._filter_overrides(), *args],
+                stdout_as_string=not binary,
+                strip_newline_in_stdout=False,
+            )
+        except git.GitCommandError as exc:
+            raise GitError(_first_error_line(exc, args)) from None
+
+    # -- questions ------------------------------------------------------------------------------------
+    def has_head(self) -> bool:
+        try:
+            self.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+            return True
+        except GitError:
+            return False
+
+    def resolve(self, rev: str) -> str:
+        """The commit id a revision names; GitError with a clear sentence when it does not exist."""
+        try:
+            return str(self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip()
+        except GitError:
+            raise GitError(f"unknown revision '{rev}'") from None
+
+    def is_revision(self, text: str) -> bool:
+        if ".." in text:
+            left, _, right = text.replace("...", "..").partition("..")
+            return all(self._is_commit(part or "HEAD") for part in (left, right))
+        return self._is_commit(text)
+
+    def _is_commit(self, rev: str) -> bool:
+        try:
+            self.resolve(rev)
+            return True
+        except GitError:
+            return False
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        try:
+            out = str(self.run("merge-base", a, b)).strip()
+        except GitError:
+            return None
+        return out or None
+
+    def is_shallow(self) -> bool:
+        return str(self.run("rev-parse", "--is-shallow-repository")).strip() == "true"
+
+    # -- diffs ----------------------------------------------------------------------------------------
+    def diff(self, spec: DiffSpec, *, context_lines: int = 3) -> bytes:
+        """The raw unified diff for `spec`, as bytes (file contents may be in any encoding)."""
+        args = ["diff", *_DIFF_OPTIONS, f"--unified={max(context_lines, 0)}"]  # -1 would drop every hunk
+        if self._attributes_mark_binary():
+            # A committed `.gitattributes` saying `*.py -diff` (or `binary`) would turn every change into "Binary
+            # files differ" and hide it from the review. Then diffs are asked for as text, and binary content is told
+            # by its NUL bytes instead (diffparse). Only then: --text makes git print real binaries in full.
+            args.insert(1, "--text")
+        revisions = list(spec.revisions)
+        if spec.staged:
+            args.append("--cached")
+            if not revisions and not self.has_head():
+                revisions = [EMPTY_TREE]  # initial commit: everything staged is new
+        elif not revisions:
+            pass  # work tree against the index, like plain `git diff`
+        args += revisions
+        args.append("--")
+        args += [f":(literal){p}" for p in spec.paths] if spec.literal_paths else list(spec.paths)
+        return self.run(*args, binary=True)  # type: ignore[return-value]
+
+    def _attributes_mark_binary(self) -> bool:
+        """True when a tracked .gitattributes (or .git/info/attributes) mentions the diff or binary attributes."""
+        if self._binary_attributes is None:
+            from reviewbot.adapters.repository_files import RepoFileRefused, open_repo_file
+
+            texts: list[bytes] = []
+            listed = str(self.run("ls-files", "-z", "--cached", "--", ":(glob)**/.gitattributes", ".gitattributes"))
+            for rel in sorted({p for p in listed.split("\0") if p}):
+                try:
+                    texts.append(open_repo_file(self.root, rel, what="attributes file") or b"")
+                except (RepoFileRefused, OSError):
+                    texts.append(b"binary")  # unreadable: assume the worst, ask for text
+            info = Path(self._repo.git_dir) / "info" / "attributes"
+            try:
+                if info.is_file() and not info.is_symlink():
+                    texts.append(info.read_bytes()[:1_000_000])
+            except OSError:
+                pass
+            self._binary_attributes = any(_BINARY_ATTRIBUTE.search(t) for t in texts)
+        return self._binary_attributes
+
+    # -- files at a revision ---------------------------------------------------------------------------
+    def show_file(self, rev: str, path: str) -> str | None:
+        """A file's text at a revision (":path" style for the index when rev is ""), or None if absent."""
+        spec = f"{rev}:{path}"
+        try:
+            data = self.run("cat-file", "blob", spec, binary=True)
+        except GitError:
+            return None
+        return bytes(data).decode("utf-8", errors="replace")
+
+    def read_heads(self, rev: str, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        """The first bytes of each file at a revision ("" for the index), for the files that exist there.
+
+        One `git cat-file --batch` run answers every path (a round trip per file costs far more on a busy
+        machine); a name with a line break, which the batch protocol cannot carry, is read on its own."""
+        import tempfile
+
+        heads: dict[str, str] = {}
+        batch = [p for p in paths if "\n" not in p and "\r" not in p]
+        for p in paths:
+            if p not in batch:
+                text = self.show_file(rev, p)
+                if text is not None:
+                    heads[p] = text[:max_bytes]
+        if not batch:
+            return heads
+        git = _git_module()
+        with tempfile.TemporaryFile() as names:
+            names.write("".join(f"{rev}:{p}\n" for p in batch).encode("utf-8", "surrogateescape"))
+            names.seek(0)
+            try:
+                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=names,
+                                             stdout_as_string=False, strip_newline_in_stdout=False)
+            except git.GitCommandError as exc:
+                raise GitError(_first_error_line(exc, ("cat-file", "--batch"))) from None
+        data = bytes(out)
+        at = 0
+        for p in batch:
+            eol = data.index(b"\n", at)
+            header = data[at:eol].split()
+            at = eol + 1
+            if len(header) != 3 or header[-1] == b"missing":  # "<name> missing"
+                continue
+            size = int(header[2])
+            if header[1] == b"blob":
+                heads[p] = data[at:at + min(size, max_bytes)].decode("utf-8", errors="replace")
+            at += size + 1  # the content, then a newline
+        return heads
+
+    def list_files(self, rev: str | None = None) -> list[str]:
+        """Files at a revision (ls-tree), or in the work tree: tracked plus untracked-but-not-ignored (ls-files)."""
+        if rev is None:
+            out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+        else:
+            out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
+        return [p for p in str(out).split("\0") if p]
+
+
+class RevisionSource:
+    """A FileSource that reads a repository's files as they are at one commit (CI: the base revision)."""
+
+    def __init__(self, repo: Repository, rev: str) -> None:
+        self.repo = repo
+        self.rev = repo.resolve(rev)
+        self.label = f"revision {self.rev[:12]}"
+        self._files: list[str] | None = None
+
+        self._modes: dict[str, str] | None = None
+        self.on_refusal = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
+        self.refused: set[str] = set()
+
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
+        from reviewbot.adapters.repository_files import RepoFileRefused, refuse, relative_repo_path, shown
+
+        what = what or "file"
+        try:
+            rel = relative_repo_path(path, what)
+            mode = self._entry_modes().get(rel)
+            if mode is None:
+                return None
+            if mode not in ("100644", "100755"):
+                kind = "a symbolic link" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} at {self.label}; refused: a link's "
+                                      f"target is never read")
+            from reviewbot.secrets import sensitive_reason
+
+            reason = sensitive_reason(rel)
+            if reason:
+                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {reason}; refused: it is never read or sent")
+        except RepoFileRefused as err:
+            refuse(self, err, path)
+            return None
+        return self.repo.show_file(self.rev, rel)
+
+    def _entry_modes(self) -> dict[str, str]:
+        if self._modes is None:
+            out = str(self.repo.run("ls-tree", "-r", "-z", "--full-tree", self.rev))
+            modes: dict[str, str] = {}
+            for entry in out.split("\0"):
+                meta, tab, name = entry.partition("\t")
+                if tab:
+                    modes[name] = meta.split(" ", 1)[0]
+            self._modes = modes
+        return self._modes
+
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        return self.repo.read_heads(self.rev, paths, max_bytes)
+
+    def list_files(self) -> Iterable[str]:
+        if self._files is None:
+            self._files = list(self._entry_modes())
+        return self._files
+
+
+class IndexSource:
+    """A FileSource over the index (what is staged), for a `--staged` review: rules and file contents come from the
+    side under review. A file the index does not hold at all (untracked, never added) is read from the work tree,
+    as before: it belongs to neither side, and a rule file that was simply never staged still applies."""
+
+    def __init__(self, repo: Repository, on_refusal=None) -> None:
+        self.repo = repo
+        self.label = "index"
+        self._modes: dict[str, str] | None = None
+        self.on_refusal = on_refusal
+        self.refused: set[str] = set()
+        self._worktree = worktree_source(repo, on_refusal=on_refusal)
+        self._worktree.refused = self.refused  # a refusal of the fallback is this source's refusal too
+
+    def _staged_modes(self) -> dict[str, str]:
+        if self._modes is None:
+            modes: dict[str, str] = {}
+            for entry in str(self.repo.run("ls-files", "-z", "--stage")).split("\0"):
+                meta, tab, name = entry.partition("\t")
+                if tab:
+                    modes[name] = meta.split(" ", 1)[0]
+            self._modes = modes
+        return self._modes
+
+    def _in_index(self, path: str) -> bool:
+        return path in self._staged_modes()
+
+    def read_text(self, path: str, *, what: str | None = None) -> str | None:
+        from reviewbot.adapters.repository_files import RepoFileRefused, refuse, relative_repo_path, shown
+
+        asked_as = what
+        what = what or "file"
+        try:
+            rel = named = relative_repo_path(path, what)
+            mode = self._staged_modes().get(rel)
+            for _ in range(8):  # a link inside the repository is judged, and read, by its target
+                if mode != "120000":
+                    break
+                target = str(self.repo.show_file("", rel) or "")
+                try:
+                    rel = relative_repo_path(posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)))
+                except RepoFileRefused:
+                    raise RepoFileRefused(f"the {what} '{shown(named)}' leads outside the repository (a symbolic "
+                                          f"link to '{shown(target)}'); refused: a link out is never followed") from None
+                mode = self._staged_modes().get(rel)
+            called = f"'{shown(named)}'" + (f" (a link to '{shown(rel)}')" if rel != named else "")
+            if mode is None:
+                if rel != named:
+                    raise RepoFileRefused(f"the {what} {called} points at a file the index does not hold; refused")
+                return self._worktree.read_text(rel, what=asked_as)
+            if mode not in ("100644", "100755"):
+                kind = "a chain of symbolic links" if mode == "120000" else "not a regular file"
+                raise RepoFileRefused(f"the {what} {called} is {kind} in the index; refused: only regular "
+                                      f"files inside the repository are read")
+            from reviewbot.secrets import sensitive_reason
+
+            reason = sensitive_reason(named) or sensitive_reason(rel)
+            if reason:
+                raise RepoFileRefused(f"the {what} {called} is {reason}; refused: it is never read or sent")
+        except RepoFileRefused as err:
+            refuse(self, err, path)
+            return None
+        return self.repo.show_file("", rel)
+
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        heads = self.repo.read_heads("", [p for p in paths if self._in_index(p)], max_bytes)
+        for p in paths:
+            if not self._in_index(p) and (text := self._worktree.read_text(p)) is not None:
+                heads[p] = text[:max_bytes]
+        return heads
+
+    def list_files(self) -> Iterable[str]:
+        return self._worktree.list_files()  # tracked (index) and untracked-but-not-ignored files
+
+
+INDEX = ":"  # as a rules side: the index
+
+
+def reviewed_side(spec: DiffSpec) -> str | None:
+    """Where the new side of `spec` lives, so rules (config, agents, standards) and file contents are read from the
+    side under review: a revision, INDEX for staged changes, or None for the work tree.
+
+    `A..B`, `A...B` and `A B` review B (HEAD when B is left out); `--staged` reviews the index; no revision or one
+    revision compares against the work tree.
+    """
+    revisions = spec.revisions
+    if len(revisions) == 1 and ".." in revisions[0]:
+        right = revisions[0].split("...", 1)[1] if "..." in revisions[0] else revisions[0].split("..", 1)[1]
+        return right or "HEAD"
+    if len(revisions) == 2:
+        return revisions[1]
+    return INDEX if spec.staged else None
+
+
+def content_source(repo: Repository, spec: DiffSpec):
+    """A FileSource over the side of `spec` under review (see reviewed_side)."""
+    side = reviewed_side(spec)
+    # A changed file that may not be read (a link out, a FIFO) is simply not read here: the diff itself shows what
+    # changed, and the rules' own refusals are reported by the rules source.
+    ignore = lambda err: None  # noqa: E731
+    if side == INDEX:
+        return IndexSource(repo, on_refusal=ignore)
+    if side:
+        source = RevisionSource(repo, side)
+        source.on_refusal = ignore
+        return source
+    return worktree_source(repo, on_refusal=ignore)
+
+
+def worktree_source(repo: Repository, on_refusal=None):
+    """A FileSource over the work tree that lists tracked files only (no walk of ignored folders)."""
+    from reviewbot.adapters.repository_files import WorktreeSource
+
+    class _Lazy(WorktreeSource):
+        def list_files(self) -> Sequence[str]:  # noqa: D401 - listing is deferred until someone asks
+            if self._files is None:
+                self._files = tuple(repo.list_files())
+            return self._files
+
+    return _Lazy(repo.root, None, on_refusal=on_refusal)
+
+
+def _first_error_line(exc: Exception, args: Sequence[str]) -> str:
+    stderr = getattr(exc, "stderr", "") or ""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", errors="replace")
+    lines = [ln.strip() for ln in str(stderr).splitlines() if ln.strip()]
+    # GitPython wraps stderr as "  stderr: 'fatal: ...'"; keep git's own words.
+    text = lines[0] if lines else str(exc).splitlines()[0]
+    text = text.removeprefix("stderr:").strip().strip("'").removeprefix("fatal: ").removeprefix("error: ")
+    command = " ".join(a for a in args[:2])
+    return f"git {command} failed: {text}"

@@ -1,0 +1,162 @@
+"""The repository as it is at the reviewed revision: list, read and search its files, nothing else.
+
+Context and tool look-ups must show the code the change will live in, not whatever happens to be on disk: the index
+for `--staged` (and the hook), B for `A..B` or `A B` (and `ci`, which reviews merge-base..head), and the work tree only
+when the work tree is what is reviewed (`reviewbot diff` with no revision, or one revision against the work tree).
+
+Only regular files the revision tracks are reachable (no symlinks, no submodules, nothing untracked); commits and
+the index are read as git blobs through gitio, the work tree through the package's work-tree reader, by listed path
+only. Paths a caller passes in are checked against the listing, so `../x`, `/etc/passwd` or a link's target cannot be
+named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from reviewbot.core.errors import GitError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.git import DiffSpec, Repository
+
+INDEX = ":"  # `where` for the index
+WORKTREE = ""  # `where` for the work tree
+_REGULAR_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True, slots=True)
+class GrepHit:
+    path: str
+    line: int
+    text: str
+
+
+def reviewed_where(repo: Repository, spec: DiffSpec) -> str:
+    """Which state of the repository a diff spec reviews: a commit id, INDEX, or WORKTREE."""
+    if spec.staged:
+        return INDEX
+    revisions = list(spec.revisions)
+    if len(revisions) == 1 and ".." in revisions[0]:
+        right = revisions[0].replace("...", "..").partition("..")[2]
+        return repo.resolve(right or "HEAD")
+    if len(revisions) == 2:
+        return repo.resolve(revisions[1])
+    return WORKTREE  # no revision (work tree vs index) or one revision (that revision vs the work tree)
+
+
+class ReviewedTree:
+    """Read-only view of the reviewed revision's tracked regular files."""
+
+    def __init__(self, repo: Repository, where: str) -> None:
+        self.repo = repo
+        self.where = where
+        self.label = {INDEX: "index", WORKTREE: "work tree"}.get(where, f"commit {where[:12]}")
+        self._listing: str | None = None
+        self._files: dict[str, str] | None = None
+        self._texts: dict[str, str | None] = {}
+
+    # -- listing ------------------------------------------------------------------------------------------
+    def _list_raw(self) -> str:
+        if self._listing is None:
+            if self.where in (INDEX, WORKTREE):
+                out = self.repo.run("ls-files", "-s", "-z")
+            else:
+                out = self.repo.run("ls-tree", "-r", "-z", "--full-tree", self.where)
+            self._listing = str(out)
+        return self._listing
+
+    def files(self) -> dict[str, str]:
+        """Tracked regular files: path -> blob id (at the index or commit; for the work tree, the index's)."""
+        if self._files is None:
+            files: dict[str, str] = {}
+            for entry in self._list_raw().split("\0"):
+                meta, _, path = entry.partition("\t")
+                fields = meta.split()
+                if not path or len(fields) < 3:
+                    continue
+                # ls-files -s: mode blob stage; ls-tree: mode type blob
+                mode, blob = fields[0], fields[1] if self.where in (INDEX, WORKTREE) else fields[2]
+                if mode in _REGULAR_MODES and (self.where not in (INDEX, WORKTREE) or fields[2] == "0"):
+                    files[path] = blob
+            self._files = files
+        return self._files
+
+    def stamp(self) -> str:
+        """Names every file's content at the reviewed state, for cache keys."""
+        digest = hashlib.sha256(self.where.encode() + b"\0" + self._list_raw().encode("utf-8", "surrogateescape"))
+        if self.where == WORKTREE:
+            # Tracked files on disk are the index plus the work tree's own changes.
+            digest.update(bytes(self.repo.run("diff", "--no-ext-diff", "--no-color", "--no-textconv", "--binary",
+                                              binary=True)))
+        return digest.hexdigest()
+
+    def is_file(self, path: str) -> bool:
+        return path in self.files()
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def read(self, path: str) -> str | None:
+        """A tracked regular file's text at the reviewed state; None for anything else (absent, link, outside)."""
+        if path not in self.files():
+            return None
+        if path not in self._texts:
+            self._texts[path] = self._read(path)
+        return self._texts[path]
+
+    def _read(self, path: str) -> str | None:
+        if self.where == WORKTREE:
+            from reviewbot.adapters.git import worktree_source
+
+            # A tracked regular file may have become a link on disk since it was staged: never follow one.
+            target = self.repo.root
+            for part in path.split("/"):
+                target = target / part
+                if target.is_symlink():
+                    return None
+            return worktree_source(self.repo).read_text(path)
+        return self.repo.show_file("" if self.where == INDEX else self.where, path)
+
+    def folders(self) -> set[str]:
+        out = set()
+        for path in self.files():
+            parts = path.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                out.add("/".join(parts[:i]))
+        return out
+
+    # -- searching ----------------------------------------------------------------------------------------
+    def grep(self, patterns: Iterable[str], *, words: bool = True, fixed: bool = True, limit: int = 400,
+             paths: Iterable[str] = ()) -> list[GrepHit]:
+        """Lines matching any pattern at the reviewed state (git grep), in path order, at most `limit`."""
+        patterns = [p for p in patterns if p]
+        if not patterns:
+            return []
+        args = ["grep", "-n", "-z", "-I", "--no-color", "--max-count=50"]
+        if words:
+            args.append("-w")
+        args.append("-F" if fixed else "-E")
+        for p in patterns:
+            args += ["-e", p]
+        if self.where == INDEX:
+            args.append("--cached")
+        elif self.where != WORKTREE:
+            args.append(self.where)
+        args += ["--", *paths]
+        try:
+            out = str(self.repo.run(*args))
+        except GitError:  # git grep exits 1 when nothing matches
+            return []
+        prefix = "" if self.where in (INDEX, WORKTREE) else self.where + ":"
+        files = self.files()
+        hits: list[GrepHit] = []
+        for row in out.split("\n"):
+            fields = row.split("\0", 2)
+            if len(fields) != 3 or not fields[1].isdigit():
+                continue
+            path = fields[0].removeprefix(prefix)
+            if path in files:
+                hits.append(GrepHit(path, int(fields[1]), fields[2]))
+                if len(hits) >= limit:
+                    break
+        return hits

@@ -1,0 +1,171 @@
+"""The team's own say over findings: inline `reviewbot: ignore` comments and the committed baseline.
+
+`make_filters` returns the filters the review applies after the model's findings are anchored to the diff.
+Each filter takes (findings, diff) and returns (kept findings, {reason: count removed}).
+
+Inline suppression: a comment holding `reviewbot: ignore` or `reviewbot: ignore[category, ...]`, in any common
+comment syntax (#, //, --, /* */, <!-- -->, ;, %), on the flagged line itself or on a comment-only line just
+above it. With categories it suppresses only findings of those categories. Secrets found locally are
+suppressed only by naming them: `reviewbot: ignore[secrets]`.
+
+Line texts come from the diff. A line the diff does not show (outside every hunk, e.g. with context_lines = 0)
+is read from the file at the reviewed revision: the index for staged reviews, the right-hand revision of a
+range, otherwise the work tree. That file is used only when it agrees with every line the diff shows for it,
+so a wrong guess turns the fallback off rather than read the wrong line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Sequence
+
+from reviewbot.core.models import Diff, Finding
+
+Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[str, int]]"]
+
+_DIRECTIVE = re.compile(r"reviewbot\s*:\s*ignore\b(?:\s*\[([^\]]*)\])?", re.IGNORECASE)
+# What may open a comment before the directive on the same line.
+_OPENER = re.compile(r"#|//|--|/\*|<!--|;|%|^\s*\*")
+_COMMENT_ONLY = re.compile(r"^\s*(?:#|//|--|/\*|<!--|;|%|\*)")
+SECRETS = "secrets"
+MAX_FALLBACK_BYTES = 2_000_000  # reading a bigger file for one comment is not worth it
+
+
+def directive(line: str | None) -> frozenset[str] | None:
+    """The categories a line's ignore comment names (empty set: all categories), or None without one."""
+    if not line:
+        return None
+    for match in _DIRECTIVE.finditer(line):
+        if not _OPENER.search(line[: match.start()]):
+            continue  # the words outside a comment, e.g. in a string
+        listed = match.group(1)
+        if listed is None:
+            return frozenset()
+        return frozenset(c.strip().lower() for c in re.split(r"[,\s]+", listed) if c.strip())
+    return None
+
+
+def covers(categories: frozenset[str], finding: Finding) -> bool:
+    if finding.source == SECRETS:
+        return SECRETS in categories  # a committed secret needs the explicit word
+    return not categories or finding.category.strip().lower() in categories
+
+
+class LineTexts:
+    """The text of a line at the reviewed revision: from the diff, else from `read(path)` when that agrees."""
+
+    def __init__(self, diff: Diff, read: Callable[[str], str | None] | None = None) -> None:
+        self.diff = diff
+        self.read = read
+        self._files: dict[str, list[str] | None] = {}
+
+    def __call__(self, path: str, number: int) -> str | None:
+        f = self.diff.file(path)
+        if f is None or number < 1:
+            return None  # never read a path the diff does not name (the model chose it)
+        text = f.new_line_text(number)
+        if text is not None:
+            return text
+        if path not in self._files:
+            self._files[path] = self._lines(path)
+        lines = self._files[path]
+        if lines is None or number > len(lines):
+            return None
+        return lines[number - 1]
+
+    def _lines(self, path: str) -> list[str] | None:
+        text = self.read(path) if self.read is not None else None
+        if text is None:
+            return None
+        lines = text.split("\n")
+        f = self.diff.file(path)
+        for hunk in f.hunks if f else ():
+            for ln in hunk.lines:
+                if ln.new_no is None:
+                    continue
+                if ln.new_no > len(lines) or lines[ln.new_no - 1].rstrip("\r") != ln.text.rstrip("\r"):
+                    return None  # not the revision that was reviewed
+        return lines
+
+
+def new_side_reader(repo, description: str) -> Callable[[str], str | None]:
+    """Read a file as it is on the new side of the diff that `description` (DiffSpec.description) names."""
+    what = description.split(" -- ", 1)[0].strip()
+    revs = what.split()
+    rev: str | None = None  # None: the work tree
+    if what == "staged changes" or what.endswith(" (staged)"):
+        rev = ""  # the index
+    elif len(revs) == 1 and ".." in revs[0]:
+        rev = revs[0].replace("...", "..").split("..", 1)[1] or "HEAD"
+    elif len(revs) == 2:
+        rev = revs[1]
+    if rev is not None:
+        return lambda path: repo.show_file(rev, path)
+    root = Path(repo.root)
+
+    def from_work_tree(path: str) -> str | None:
+        from reviewbot.adapters.repository_files import RepoFileRefused, open_repo_file
+
+        try:  # never through a link out of the repository, never a FIFO (the text may go into the baseline)
+            data = open_repo_file(root, path, max_bytes=MAX_FALLBACK_BYTES)
+        except (RepoFileRefused, OSError):
+            return None
+        return None if data is None else data.decode("utf-8", errors="replace")
+
+    return from_work_tree
+
+
+def line_texts(ctx, diff: Diff) -> LineTexts:
+    """Line texts for the filters of one review (shared with `reviewbot baseline`)."""
+    repo = getattr(ctx, "repo", None)
+    return LineTexts(diff, new_side_reader(repo, diff.description) if repo is not None else None)
+
+
+def is_suppressed(finding: Finding, line_text: Callable[[str, int], str | None]) -> bool:
+    own = directive(line_text(finding.path, finding.line))
+    if own is not None and covers(own, finding):
+        return True
+    above_text = line_text(finding.path, finding.line - 1) if finding.line > 1 else None
+    if above_text is None or not _COMMENT_ONLY.match(above_text):
+        return False  # a trailing comment on the previous line of code is about that line
+    above = directive(above_text)
+    return above is not None and covers(above, finding)
+
+
+def suppression_filter(line_text: Callable[[str, int], str | None]) -> Filter:
+    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
+        kept = [f for f in findings if not is_suppressed(f, line_text)]
+        return kept, {"suppressed": len(findings) - len(kept)}
+
+    return apply
+
+
+def baseline_filter(baseline, line_text: Callable[[str, int], str | None]) -> Filter:
+    from reviewbot.rules.baseline import absorb
+
+    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
+        kept, absorbed, duplicates = absorb(findings, baseline, line_text)
+        return kept, {"baseline": absorbed, "duplicate": duplicates}
+
+    return apply
+
+
+def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
+    """The suppression filter, then (unless disabled or absent) the baseline filter, for one review.
+
+    The baseline is read through ctx.source: the same place the rules come from (in CI the base revision).
+    A broken baseline file is a ConfigError naming it.
+    """
+    line_text = line_texts(ctx, diff)
+    filters: list[Filter] = [suppression_filter(line_text)]
+    if use_baseline:
+        from reviewbot.rules.baseline import read_baseline
+
+        from reviewbot.rules.baseline import from_repository
+
+        baseline = read_baseline(ctx.source, ctx.settings.baseline, ctx.repo.root,
+                                 from_repository=from_repository(ctx.settings))
+        if baseline is not None and baseline.entries:
+            filters.append(baseline_filter(baseline, line_text))
+    return filters

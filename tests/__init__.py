@@ -1,0 +1,1 @@
+"""reviewbot's test suite; a package so that test files in different folders may share a base name."""

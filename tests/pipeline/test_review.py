@@ -1,0 +1,70 @@
+"""The plan does each piece of work once per run, and doing less changes nothing in what it plans.
+
+A plan renders every file to size the chunks and then builds the messages from the same renderings; the token
+estimate of a whole request is only worked out when something (--dry-run) asks for it.
+"""
+
+from __future__ import annotations
+
+from reviewbot.pipeline import review
+from reviewbot.adapters.git import DiffSpec
+from reviewbot.core.models import Chunk, FileDiff, Hunk, Line
+from reviewbot.pipeline.prompt import PromptParts, build_messages, fence, remembering_renderer, render_chunk, render_file
+from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
+from reviewbot.pipeline.tokens import estimate_tokens
+
+
+def _file(path: str, text: str) -> FileDiff:
+    lines = (Line(" ", "a = 1", 1, 1), Line("+", text, None, 2))
+    return FileDiff(path=path, old_path=path, status="modified", hunks=(Hunk(1, 1, 1, 2, "", lines),))
+
+
+def test_remembering_renderer_renders_each_file_once_and_like_render_file():
+    render = remembering_renderer()
+    first, twin, other = _file("a.py", "b = 2"), _file("a.py", "b = 2"), _file("a.py", "b = 3")
+    text = render(first)
+    assert text == render_file(first)
+    assert render(first) is text  # the remembered rendering, not a new one
+    assert render(twin) == text and render(twin) is not text  # an equal file is its own entry
+    assert render(other) == render_file(other) != text
+
+
+def test_messages_built_with_the_memo_equal_those_built_without():
+    files = (_file("a.py", "b = 2"), _file("c.py", "d = 4"))
+    parts = PromptParts(agent_name="x", persona="Be careful.", standards="Use tabs.")
+    chunk = Chunk(files=files, notes=("a note",))
+    render = remembering_renderer()
+    for f in files:
+        render(f)  # as chunking does first
+    assert build_messages(parts, chunk, render) == build_messages(parts, chunk)
+
+
+def _plan(repo, **cli):
+    ctx = prepare(cli, cwd=repo.path)
+    diff = collect_diff(ctx, DiffSpec(staged=True))
+    agents = load_agents(ctx)
+    return review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for_agent(ctx.settings))
+
+
+def _stage_files(repo, count: int) -> None:
+    for i in range(count):
+        repo.write(f"pkg/m{i:02d}.py", "".join(f"v{j} = {j}\n" for j in range(30)))
+    repo.commit("base", all=True)
+    for i in range(count):
+        repo.write(f"pkg/m{i:02d}.py", "".join(f"v{j} = {j * (i + 2)}\n" for j in range(30)))
+    repo.stage_all()
+
+
+def test_request_estimate_is_the_messages_estimate_plus_the_answer_allowance(repo):
+    repo.write("CLAUDE.md", "# Rules\nNo global state.\n")
+    _stage_files(repo, 12)
+    the_plan = _plan(repo, max_request_tokens=6000, samples=2, cache=False)
+    assert len(the_plan.requests) >= 4
+    answer = the_plan.requests[0].answer_tokens
+    assert answer > 0
+    for req in the_plan.requests:
+        expected = sum(estimate_tokens(m["content"]) for m in req.messages) + answer
+        assert req.estimated_tokens == expected
+        assert req.estimated_tokens <= 6000
+        # the diff each request carries is rendered exactly as without the memo
+        assert req.messages[1]["content"].endswith(fence("diff", render_chunk(req.chunk)) + "\n")
