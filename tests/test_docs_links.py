@@ -96,7 +96,7 @@ def test_readme_is_short_and_in_order():
 
 
 def test_readme_test_command_is_what_ci_runs():
-    command = 'python3 -m venv .venv && .venv/bin/python -m pip install -e ".[test]" && .venv/bin/python -m pytest'
+    command = 'python3 -m venv .venv && .venv/bin/python -m pip install -e ".[test]" && .venv/bin/ruff check && .venv/bin/mypy && .venv/bin/lint-imports && .venv/bin/python -m pytest'
     run = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert command in run.splitlines()
