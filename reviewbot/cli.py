@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import click
 
+from reviewbot.config import choices_of
+
 from reviewbot import __version__
 from reviewbot.core.errors import ReviewbotError
 
@@ -82,17 +84,17 @@ def _review_option_list() -> list[tuple[str, Callable]]:
                              help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).")),
         ("agents", _option("--agent", "-a", "agents", multiple=True, show_default=_default("agent"),
                            help="Agent name or file; repeat for several.")),
-        ("fail_on", _option("--fail-on", key="fail_on", type=click.Choice(["error", "warning", "info", "never"]),
+        ("fail_on", _option("--fail-on", key="fail_on", type=click.Choice(choices_of("fail_on")),
                             help="Lowest severity that fails the run.")),
         ("output_format", _option("--format", "-f", "output_format", key="format", type=click.Choice(FORMATS),
                                   help="Report format on stdout.")),
         ("reports", _option("--report", "reports", multiple=True, metavar="FORMAT=PATH",
                             help="Also write a report to a file; repeatable.")),
         ("filter_mode", _option("--filter-mode", key="filter_mode",
-                                type=click.Choice(["added", "diff_context", "file", "nofilter"]),
+                                type=click.Choice(choices_of("filter_mode")),
                                 help="Which findings count: on added lines, in the diff's context, anywhere in "
                                      "the file, or all.")),
-        ("on_error", _option("--on-error", type=click.Choice(["warn", "fail"]),
+        ("on_error", _option("--on-error", type=click.Choice(choices_of("on_error")),
                              show_default="fail",
                              help="When the model cannot be reached: warn (exit 0) or fail (exit 3).")),
         ("context_lines", _option("--unified", "-U", "context_lines", key="context_lines", metavar="N",
@@ -106,7 +108,7 @@ def _review_option_list() -> list[tuple[str, Callable]]:
                             show_default="120 hosted; local servers 60 + 1 per 8 answer tokens",
                             help="Seconds to wait for one answer.")),
         ("response_format", _option("--response-format", key="response_format",
-                                    type=click.Choice(["auto", "json_schema", "json_object", "none"]),
+                                    type=click.Choice(choices_of("response_format")),
                                     help="Structured output to ask for; auto steps down as the server refuses.")),
         ("retries", _option("--retries", key="retries", type=click.IntRange(min=0),
                             help="Retries on 429, 5xx and dropped connections.")),

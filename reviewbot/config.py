@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -160,14 +160,24 @@ def _format(v: Any) -> str:
     return value
 
 
-def _choice(*options: str) -> Callable[[Any], str]:
-    def convert(v: Any) -> str:
-        v = _str(v).strip().lower()
-        if v not in options:
-            raise ValueError(f"expected one of {', '.join(options)}")
-        return v
+class _Choice:
+    """A converter that accepts one of `options` (any case). The allowed values of a choice key are declared here,
+    once: the loader checks them, click offers them (`choices_of`), `reviewbot init` lists them."""
 
-    return convert
+    __slots__ = ("options",)
+
+    def __init__(self, options: tuple[str, ...]) -> None:
+        self.options = options
+
+    def __call__(self, v: Any) -> str:
+        value = _str(v).strip().lower()
+        if value not in self.options:
+            raise ValueError(f"expected one of {', '.join(self.options)}")
+        return value
+
+
+def _choice(*options: str) -> _Choice:
+    return _Choice(options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,55 +188,91 @@ class Key:
     help: str
 
 
+def setting(convert: Callable[[Any], Any], default: Any, help: str) -> Any:
+    """One config key as a field of Settings: how a raw value is read, its default, its one-line help."""
+    metadata = {"convert": convert, "default": default, "help": help}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting, typed: one field per config key. Adding a key is one line here (type, converter, default,
+    help); KEYS, the loader, `reviewbot config` and `reviewbot init` follow from these fields."""
+
+    model: str | None = setting(_str, None, "model id sent to the endpoint")
+    base_url: str | None = setting(_url, None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1")
+    agent: str = setting(_str, DEFAULT_AGENT, "agent name or path to an agent file")
+    agents: list[str] = setting(_bounded_list, [], "several agents, each reviewing with its own persona")
+    fail_on: str = setting(_choice(*FAIL_ON), "error", "lowest severity that blocks: error, warning, info, never")
+    on_error: str | None = setting(_choice(*ON_ERROR), None, "when the review cannot complete: warn (exit 0) or fail (exit 3)")
+    filter_mode: str = setting(_choice(*FILTER_MODES), "added", "which findings count: added, diff_context, file, nofilter")
+    format: str = setting(_format, "text", "report format on stdout")
+    standards: list[str] | None = setting(_bounded_list, None, "exactly these standards files instead of discovery")
+    max_standards_chars: int = setting(_at_least(0), 12000, "budget for standards text per request")
+    context_lines: int = setting(_at_least(0), 3, "unchanged lines shown around each change")
+    max_request_tokens: int = setting(_at_least(1), 16000, "token budget of one request, answer included (unset: from the model's context window, up to 32000)")
+    max_answer_tokens: int = setting(_at_least(1), 4096, "tokens reserved for the model's answer")
+    context_window: int | None = setting(_at_least(1), None, "the model's context window in tokens (sets the request budget)")
+    concurrency: int = setting(_at_least(1), 16, "most requests in flight at once (fewer while the server is busy)")
+    cache: bool = setting(_bool, True, "reuse answers for unchanged content")
+    timeout: float | None = setting(_positive, None, "seconds to wait for one model answer (default: 120 for hosted endpoints; for local ones 60 plus 1 per 8 answer tokens)")
+    response_format: str = setting(_choice("auto", "json_schema", "json_object", "none"), "auto", "structured output to ask for: auto (json_schema, stepping down to json_object, then none), json_schema, json_object or none")
+    retries: int = setting(_at_least(0), 3, "retries on 429, 5xx and connection errors")
+    temperature: float = setting(_at_least(0, _float), 0.0, "sampling temperature")
+    seed: int = setting(_int, 0, "sampling seed, where the server supports it")
+    include: list[str] = setting(_glob_list, [], "only review paths matching these globs")
+    exclude: list[str] = setting(_glob_list, [], "never review paths matching these globs")
+    max_file_bytes: int = setting(_at_least(0), 400_000, "skip files whose diff is larger than this")
+    path_instructions: dict[str, str] = setting(_glob_table, {}, "glob -> extra instructions for matching files")
+    trusted_hosts: list[str] = setting(_list, [], "hosts (host or host:port) that may receive your API key")
+    model_aliases: dict[str, str] = setting(_table, {}, "agent front-matter model alias -> model id")
+    min_confidence: float | None = setting(_fraction, None, "drop findings below this confidence")
+    max_findings: int | None = setting(_at_least(0), None, "show at most this many findings per run")
+    max_findings_per_file: int | None = setting(_at_least(0), None, "show at most this many findings per file")
+    verify: bool = setting(_bool, False, "second request per chunk to confirm or reject findings")
+    samples: int = setting(_at_least(1), 1, "independent reviews per chunk, findings kept by vote")
+    sample_share: float = setting(_fraction, 0.5, "share of samples that must report a finding")
+    baseline: str = setting(_str, ".reviewbot-baseline.json", "baseline file of accepted findings")
+    post_review: bool = setting(_bool, False, "ci: post a pull-request review")
+    secret_scan: bool = setting(_bool, True, "report committed secrets locally, without a model")
+    max_requests: int = setting(_at_least(1), 500, "most requests one run may plan; a larger plan stops with exit 2")
+    context: bool = setting(_bool, True, "show the code the change depends on (definitions, callers) as context")
+    context_budget: float = setting(_fraction, 0.2, "share of max_request_tokens that context may take")
+    tools: bool = setting(_bool, False, "let the model read, search and list the reviewed revision through tools")
+
+    # Not keys: where each value came from, the loader's warnings, the API key (from the environment only).
+    origins: Mapping[str, str] = field(default_factory=dict)  # key -> "default", "user config (path)", "repository (.reviewbot.toml)", "env X", "command line"
+    warnings: tuple[str, ...] = ()
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """Every key's value by name (the loader's view; the plan cache keys on it)."""
+        return {name: getattr(self, name) for name in KEYS}
+
+    @property
+    def fail_on_severity(self) -> Severity | None:
+        return None if self.fail_on == "never" else Severity.parse(self.fail_on)
+
+    @property
+    def agent_refs(self) -> list[str]:
+        return list(self.agents) or [self.agent]
+
+
+# Every config key, derived from Settings' fields: name -> how to read it, its default and its help.
 KEYS: dict[str, Key] = {
-    k.name: k
-    for k in (
-        Key("model", _str, None, "model id sent to the endpoint"),
-        Key("base_url", _url, None, "OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"),
-        Key("agent", _str, DEFAULT_AGENT, "agent name or path to an agent file"),
-        Key("agents", _bounded_list, [], "several agents, each reviewing with its own persona"),
-        Key("fail_on", _choice(*FAIL_ON), "error", "lowest severity that blocks: error, warning, info, never"),
-        Key("on_error", _choice(*ON_ERROR), None, "when the review cannot complete: warn (exit 0) or fail (exit 3)"),
-        Key("filter_mode", _choice(*FILTER_MODES), "added", "which findings count: added, diff_context, file, nofilter"),
-        Key("format", _format, "text", "report format on stdout"),
-        Key("standards", _bounded_list, None, "exactly these standards files instead of discovery"),
-        Key("max_standards_chars", _at_least(0), 12000, "budget for standards text per request"),
-        Key("context_lines", _at_least(0), 3, "unchanged lines shown around each change"),
-        Key("max_request_tokens", _at_least(1), 16000,
-            "token budget of one request, answer included (unset: from the model's context window, up to 32000)"),
-        Key("max_answer_tokens", _at_least(1), 4096, "tokens reserved for the model's answer"),
-        Key("context_window", _at_least(1), None, "the model's context window in tokens (sets the request budget)"),
-        Key("concurrency", _at_least(1), 16, "most requests in flight at once (fewer while the server is busy)"),
-        Key("cache", _bool, True, "reuse answers for unchanged content"),
-        Key("timeout", _positive, None, "seconds to wait for one model answer (default: 120 for hosted endpoints; "
-                                        "for local ones 60 plus 1 per 8 answer tokens)"),
-        Key("response_format", _choice("auto", "json_schema", "json_object", "none"), "auto",
-            "structured output to ask for: auto (json_schema, stepping down to json_object, then none), "
-            "json_schema, json_object or none"),
-        Key("retries", _at_least(0), 3, "retries on 429, 5xx and connection errors"),
-        Key("temperature", _at_least(0, _float), 0.0, "sampling temperature"),
-        Key("seed", _int, 0, "sampling seed, where the server supports it"),
-        Key("include", _glob_list, [], "only review paths matching these globs"),
-        Key("exclude", _glob_list, [], "never review paths matching these globs"),
-        Key("max_file_bytes", _at_least(0), 400_000, "skip files whose diff is larger than this"),
-        Key("path_instructions", _glob_table, {}, "glob -> extra instructions for matching files"),
-        Key("trusted_hosts", _list, [], "hosts (host or host:port) that may receive your API key"),
-        Key("model_aliases", _table, {}, "agent front-matter model alias -> model id"),
-        Key("min_confidence", _fraction, None, "drop findings below this confidence"),
-        Key("max_findings", _at_least(0), None, "show at most this many findings per run"),
-        Key("max_findings_per_file", _at_least(0), None, "show at most this many findings per file"),
-        Key("verify", _bool, False, "second request per chunk to confirm or reject findings"),
-        Key("samples", _at_least(1), 1, "independent reviews per chunk, findings kept by vote"),
-        Key("sample_share", _fraction, 0.5, "share of samples that must report a finding"),
-        Key("baseline", _str, ".reviewbot-baseline.json", "baseline file of accepted findings"),
-        Key("post_review", _bool, False, "ci: post a pull-request review"),
-        Key("secret_scan", _bool, True, "report committed secrets locally, without a model"),
-        Key("max_requests", _at_least(1), 500, "most requests one run may plan; a larger plan stops with exit 2"),
-        Key("context", _bool, True, "show the code the change depends on (definitions, callers) as context"),
-        Key("context_budget", _fraction, 0.2, "share of max_request_tokens that context may take"),
-        Key("tools", _bool, False, "let the model read, search and list the reviewed revision through tools"),
-    )
+    f.name: Key(f.name, f.metadata["convert"], f.metadata["default"], f.metadata["help"])
+    for f in fields(Settings)
+    if "convert" in f.metadata
 }
+
+
+def choices_of(name: str) -> tuple[str, ...]:
+    """The allowed values of a choice key (for click.Choice and the docs); () for any other key."""
+    convert = KEYS[name].convert
+    return convert.options if isinstance(convert, _Choice) else ()
 
 # Keys a repository may not set: they decide where the user's credentials and data go.
 USER_ONLY_KEYS = frozenset({"trusted_hosts"})
@@ -247,28 +293,6 @@ REPO_CAPS: dict[str, int | float] = {
     "max_requests": 500,
 }
 MAX_REPO_AGENTS = 4  # agents listed by a repository (each one reviews the whole diff again)
-
-
-@dataclass(frozen=True)
-class Settings:
-    values: Mapping[str, Any]
-    origins: Mapping[str, str]  # key -> "default", "user config (path)", "repository (.reviewbot.toml)", "env X", "command line"
-    warnings: tuple[str, ...] = ()
-    api_key: str | None = field(default=None, repr=False)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    @property
-    def fail_on_severity(self) -> Severity | None:
-        return None if self.values["fail_on"] == "never" else Severity.parse(self.values["fail_on"])
-
-    @property
-    def agent_refs(self) -> list[str]:
-        return list(self.values["agents"]) or [self.values["agent"]]
 
 
 def user_config_path() -> Path:
@@ -379,7 +403,7 @@ def load_settings(
     apply(_env_layer(environ), "env")
     apply({k: v for k, v in (cli or {}).items() if v is not None and v != ()}, "command line")
     api_key = environ.get("REVIEWBOT_API_KEY") or environ.get("OPENAI_API_KEY") or None
-    return Settings(values=values, origins=origins, warnings=tuple(warnings), api_key=api_key)
+    return Settings(**values, origins=origins, warnings=tuple(warnings), api_key=api_key)
 
 
 def _capped(name: str, value: Any, where: str, warnings: list[str]) -> Any:

@@ -38,6 +38,8 @@ from typing import Any, Sequence
 
 import click
 
+from reviewbot.config import choices_of
+
 from reviewbot.cli import DefaultShownOption, handle_errors, main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
 
@@ -233,9 +235,9 @@ def _labels(settings) -> dict[str, str]:
               metavar="N", help="Drop findings below this confidence.")
 @click.option("--max-findings", type=click.IntRange(min=1), cls=DefaultShownOption, show_default="no limit",
               metavar="N", help="Show at most this many findings per case.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
+@click.option("--fail-on", type=click.Choice(choices_of("fail_on")),
               help="Lowest severity that counts as a blocking verdict [default: error].")
-@click.option("--filter-mode", type=click.Choice(["added", "diff_context", "file", "nofilter"]),
+@click.option("--filter-mode", type=click.Choice(choices_of("filter_mode")),
               help="Which findings count [default: added].")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), cls=DefaultShownOption, show_default="120",
               metavar="SECONDS", help="Seconds to wait for one answer.")
