@@ -260,6 +260,43 @@ class Chunk:
         return tuple(f.path for f in self.files)
 
 
+class DropReason(enum.StrEnum):
+    """Why a finding the model wrote is not shown. A StrEnum: the value is what reports print and JSON holds."""
+
+    UNKNOWN_FILE = "unknown file"
+    UNANCHORED = "unanchored"
+    OFF_DIFF = "off-diff"
+    INVALID = "invalid"
+    OUTVOTED = "outvoted"
+    DUPLICATE = "duplicate"
+    LOW_CONFIDENCE = "low-confidence"
+    REJECTED = "rejected"
+    SUPPRESSED = "suppressed"
+    BASELINE = "baseline"
+    ECHOED_PROMPT = "echoed prompt"
+
+    @property
+    def phrase(self) -> str:
+        """How the reason reads after its count in the summary line."""
+        return _DROP_PHRASES.get(self, f"dropped {self.value}")
+
+
+_DROP_PHRASES = {
+    DropReason.OUTVOTED: "outvoted by other samples",
+    DropReason.LOW_CONFIDENCE: "below min_confidence",
+    DropReason.REJECTED: "rejected by verification",
+    DropReason.SUPPRESSED: "suppressed by comments",
+    DropReason.BASELINE: "accepted by the baseline",
+}
+
+
+class FindingSource(enum.StrEnum):
+    """Who found it: the model, or reviewbot's own secret scan (no model involved)."""
+
+    MODEL = "model"
+    SECRETS = "secrets"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     path: str
@@ -274,7 +311,7 @@ class Finding:
     confidence: float | None = None
     reanchored_from: int | None = None  # the line the model cited, when reviewbot moved the finding
     clipped_from: int | None = None  # the last line the model cited, when reviewbot cut the range to changed lines
-    source: str = "model"  # "model", or "secrets" for local secret detection
+    source: FindingSource = FindingSource.MODEL
 
     @property
     def last_line(self) -> int:
@@ -323,7 +360,7 @@ class ReviewResult:
     files_reviewed: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     failed: tuple[Skipped, ...] = ()  # files whose review request failed, with the reason
-    dropped: tuple[tuple[str, int], ...] = ()  # ("off-diff", 3), ("invalid", 1), ...
+    dropped: tuple[tuple[DropReason, int], ...] = ()
     held_back: tuple[Finding, ...] = ()  # over the findings budget: not shown, still counted for blocking
     usage: Usage = field(default_factory=Usage)
     model: str = ""
@@ -335,7 +372,7 @@ class ReviewResult:
     coverage: Coverage | None = None  # what reached the model (None when no plan was made)
     flow: RequestFlow | None = None  # concurrency and breaker figures, when requests were sent
 
-    def dropped_count(self, reason: str) -> int:
+    def dropped_count(self, reason: DropReason) -> int:
         return sum(n for r, n in self.dropped if r == reason)
 
     @property

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from reviewbot.core.models import Diff, FileDiff, Finding, LineIndex, Severity, squash
+from reviewbot.core.models import DropReason
 
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 
@@ -31,7 +32,7 @@ _PROMPT_PREFIX = re.compile(r"^\s*\d+ [+ -] ")
 @dataclass(frozen=True, slots=True)
 class Filtered:
     kept: tuple[Finding, ...]
-    dropped: Counter  # reason -> count
+    dropped: Counter[DropReason]
 
 
 def _clean_quote(quote: str) -> str:
@@ -194,23 +195,23 @@ def filter_findings(
     `sent` maps a path to the file as it was sent to the model (redacted), so a quote of a redacted line matches.
     """
     kept: list[Finding] = []
-    dropped: Counter = Counter()
+    dropped: Counter[DropReason] = Counter()
     for finding in findings:
         f = _resolve_path(finding.path, diff)
         if f is None:
             if mode == "nofilter":
                 kept.append(finding)
             else:
-                dropped["unknown file"] += 1
+                dropped[DropReason.UNKNOWN_FILE] += 1
             continue
         if f.path != finding.path:
             finding = replace(finding, path=f.path)
         anchored = anchor(finding, f, mode, sent.get(f.path) if sent else None) if mode != "nofilter" else finding
         if anchored is None:
-            dropped["unanchored"] += 1
+            dropped[DropReason.UNANCHORED] += 1
             continue
         if not _on_diff(anchored, f, mode):
-            dropped["off-diff"] += 1
+            dropped[DropReason.OFF_DIFF] += 1
             continue
         if anchored.end_line is not None and mode == "added":
             # Clip a range to the file's added lines so annotations never claim unchanged code.

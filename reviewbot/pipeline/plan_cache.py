@@ -56,6 +56,7 @@ PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), 
 
 # The classes a stored plan is made of; nothing else may be named in one.
 _PLAN_CLASSES = frozenset({
+    ("reviewbot.core.models", "FindingSource"),
     ("reviewbot.pipeline.review", "Plan"), ("reviewbot.pipeline.review", "PlannedRequest"), ("reviewbot.pipeline.prompt", "PromptParts"),
     ("reviewbot.core.models", "Chunk"), ("reviewbot.core.models", "FileDiff"), ("reviewbot.core.models", "Hunk"),
     ("reviewbot.core.models", "Line"), ("reviewbot.core.models", "Skipped"), ("reviewbot.core.models", "Finding"),

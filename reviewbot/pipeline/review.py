@@ -18,6 +18,7 @@ from reviewbot.pipeline import findings as findings_mod
 from reviewbot.pipeline.answer import ParsedAnswer, complete_findings, parse_answer
 from reviewbot.core.errors import ContextOverflowError, ModelError, OutputParseError
 from reviewbot.core.models import Chunk, Coverage, Diff, FileDiff, Finding, ReviewResult, Skipped, Usage
+from reviewbot.core.models import DropReason, FindingSource
 from reviewbot.pipeline.prompt import (
     PROTOCOL_VERSION, PromptParts, build_messages, instructions_for, remembering_renderer, retry_message,
 )
@@ -183,7 +184,7 @@ def _secrets_in_paths(diff: Diff) -> list[Finding]:
             found.append(Finding(
                 path=f.path, line=min(f.added_lines, default=1), severity=Severity.ERROR, category="secrets",
                 message=f"{secret_phrase(diff)} ({hits[0].kind}) in the file name: rename the file and revoke the secret.",
-                agent="reviewbot", source="secrets",
+                agent="reviewbot", source=FindingSource.SECRETS,
             ))
     return found
 
@@ -796,7 +797,7 @@ def execute(
 
     # Merge in plan order, so the result does not depend on which request finished first.
     usage = Usage()
-    dropped: Counter = Counter()
+    dropped: Counter[DropReason] = Counter()
     failed: dict[str, str] = {}
     summaries: list[str] = []
     by_chunk: dict[tuple[str, int], list[list[Finding]]] = {}
@@ -819,12 +820,12 @@ def execute(
         cid = chunk_ids.setdefault(id(req.chunk), len(chunk_ids))
         by_chunk.setdefault((req.agent, cid), []).append(list(filtered.kept))
         chunk_drops.setdefault((req.agent, cid), []).append(
-            filtered.dropped + Counter({"invalid": out.invalid, "echoed prompt": out.echoed}))
+            filtered.dropped + Counter({DropReason.INVALID: out.invalid, DropReason.ECHOED_PROMPT: out.echoed}))
 
     current: list[Finding] = []
     for key, samples in by_chunk.items():
         kept, lost = _vote(samples, settings.sample_share)
-        dropped["outvoted"] += lost
+        dropped[DropReason.OUTVOTED] += lost
         current.extend(kept)
         # Samples of one chunk mostly repeat each other's mistakes: count a chunk's drops as one review's
         # (the largest count among its samples), not once per sample.
@@ -836,9 +837,9 @@ def execute(
         current, counts = extra(current, the_plan.diff)
         dropped.update(counts)
     unique, dupes = findings_mod.deduplicate(current)
-    dropped["duplicate"] += dupes
+    dropped[DropReason.DUPLICATE] += dupes
     confident, low = findings_mod.apply_min_confidence(unique, settings.min_confidence)
-    dropped["low-confidence"] += low
+    dropped[DropReason.LOW_CONFIDENCE] += low
     notes += _format_notes(models)
     if settings.verify:
         # After every filter (nothing is verified that would be dropped anyway), before the budget (which
@@ -846,7 +847,7 @@ def execute(
         checked = _verify(requests, confident, settings, models, cache if settings.cache else None)
         confident, usage = checked.kept, usage + checked.usage
         notes += list(checked.notes)
-        dropped["rejected"] += checked.rejected
+        dropped[DropReason.REJECTED] += checked.rejected
     shown, held = findings_mod.apply_budget(confident, settings.max_findings, settings.max_findings_per_file)
     flow = gate.stats()
     if flow.sent:  # what went on the wire, failed attempts included (the answers above count only successes)

@@ -27,6 +27,7 @@ from reviewbot.pipeline.answer import as_int, extract_json
 from reviewbot.core.errors import ModelError, OutputParseError
 from reviewbot.core.models import Chunk, FileDiff, Finding, Usage
 from reviewbot.pipeline.prompt import fence, render_chunk
+from reviewbot.core.models import FindingSource
 
 if TYPE_CHECKING:
     from reviewbot.adapters.result_cache import ResultCache
@@ -315,7 +316,7 @@ def verify_findings(
     """Verify every model finding with one request per chunk that has any; others pass through untouched."""
     groups: dict[int, list[int]] = {}  # chunk index -> positions in `findings`
     for position, finding in enumerate(findings):
-        if finding.source != "model":
+        if finding.source != FindingSource.MODEL:
             continue  # local secret findings need no second opinion
         home = _home_chunk(finding, chunks)
         if home is not None and chunks[home].model in models:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reviewbot.core.models import ReviewResult
+from reviewbot.core.models import DropReason
 from reviewbot.reporters.base import (
     ReportOptions,
     blocking_findings,
@@ -80,16 +81,6 @@ def summary_line(result: ReviewResult, options: ReportOptions) -> str:
     return defuse_ci_commands("reviewbot: " + "; ".join(parts))
 
 
-# How each drop reason reads after its count; reasons not listed read "N dropped <reason>".
-_DROP_PHRASES = {
-    "rejected": "rejected by verification",
-    "outvoted": "outvoted by other samples",
-    "suppressed": "suppressed by comments",
-    "baseline": "accepted by the baseline",
-    "low-confidence": "below min_confidence",
-}
-
-
 def _dropped_phrase(reason: str, n: int) -> str:
-    phrase = _DROP_PHRASES.get(reason)
-    return f"{n:,} {phrase}" if phrase else f"{n:,} dropped {one_line(reason)}"
+    known = reason in DropReason._value2member_map_
+    return f"{n:,} {DropReason(reason).phrase}" if known else f"{n:,} dropped {one_line(reason)}"

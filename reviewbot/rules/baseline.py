@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Sequence
 from reviewbot.core.errors import ConfigError, ReviewbotError
 from reviewbot.core.models import Finding
 from reviewbot.adapters.repository_files import FileSource
+from reviewbot.core.models import FindingSource
 
 VERSION = 1
 MAX_SHOWN_TEXT = 200  # characters of line_text / message kept in the file for people to read
@@ -115,7 +116,7 @@ def build_baseline(findings: Iterable[Finding], line_text: LineText) -> Baseline
             continue
         text = line_text(f.path, f.line)
         # The file is committed: never copy a secret into it, and keep only what helps a reader.
-        shown = "[secret redacted]" if f.source == "secrets" else _shorten(_redact(text or ""))
+        shown = "[secret redacted]" if f.source == FindingSource.SECRETS else _shorten(_redact(text or ""))
         entries[fp] = BaselineEntry(fp, f.path, f.agent, f.category, shown, _shorten(_redact(f.message)))
     out = [BaselineEntry(e.fingerprint, e.path, e.agent, e.category, e.line_text, e.message, counts[fp])
            for fp, e in entries.items()]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from reviewbot.core.models import Diff, Finding
+from reviewbot.core.models import DropReason, FindingSource
 
 Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[str, int]]"]
 
@@ -47,7 +48,7 @@ def directive(line: str | None) -> frozenset[str] | None:
 
 
 def covers(categories: frozenset[str], finding: Finding) -> bool:
-    if finding.source == SECRETS:
+    if finding.source == FindingSource.SECRETS:
         return SECRETS in categories  # a committed secret needs the explicit word
     return not categories or finding.category.strip().lower() in categories
 
@@ -136,7 +137,7 @@ def is_suppressed(finding: Finding, line_text: Callable[[str, int], str | None])
 def suppression_filter(line_text: Callable[[str, int], str | None]) -> Filter:
     def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
         kept = [f for f in findings if not is_suppressed(f, line_text)]
-        return kept, {"suppressed": len(findings) - len(kept)}
+        return kept, {DropReason.SUPPRESSED: len(findings) - len(kept)}
 
     return apply
 
@@ -146,7 +147,7 @@ def baseline_filter(baseline, line_text: Callable[[str, int], str | None]) -> Fi
 
     def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
         kept, absorbed, duplicates = absorb(findings, baseline, line_text)
-        return kept, {"baseline": absorbed, "duplicate": duplicates}
+        return kept, {DropReason.BASELINE: absorbed, DropReason.DUPLICATE: duplicates}
 
     return apply
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 from reviewbot.core.models import Diff, FileDiff, Finding, Severity
+from reviewbot.core.models import FindingSource
 
 PRIVATE_KEY = "private key"
 SECRET_ASSIGNMENT = "secret assignment"
@@ -1004,7 +1005,7 @@ def file_secrets(f: FileDiff) -> list[SecretHit]:
 
 def _secret_finding(path: str, line: int, message: str) -> Finding:
     return Finding(path=path, line=line, severity=Severity.ERROR, category=CATEGORY, message=message,
-                   agent="reviewbot", source="secrets")
+                   agent="reviewbot", source=FindingSource.SECRETS)
 
 
 def secret_phrase(diff: Diff) -> str:
