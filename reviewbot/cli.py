@@ -313,7 +313,7 @@ def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_rev
                 "(`reviewbot doctor` checks the model)\n")
     if skipped:
         con.err(skip_line(result, skip_reason))
-        from reviewbot.pipeline.findings import is_blocking
+        from reviewbot.core.blocking import is_blocking
 
         return 1 if any(is_blocking(f, ctx.settings.fail_on_severity) for f in result.all_findings) else 0
     code = exit_code_for(result, ctx.settings, con)

@@ -328,6 +328,7 @@ def review_diff(
     from dataclasses import replace
 
     from reviewbot.pipeline import review
+    from reviewbot.pipeline import execution
     from reviewbot.core.models import Skipped
 
     settings = ctx.settings
@@ -347,7 +348,7 @@ def review_diff(
         return RunOutcome(None, EXIT_OK, plan=the_plan)
     if skip_reason is not None:
         asked = {p for r in the_plan.requests for p in r.chunk.paths}
-        local = review.execute(replace(the_plan, requests=()), settings, model_factory=lambda m: None,
+        local = execution.execute(replace(the_plan, requests=()), settings, model_factory=lambda m: None,
                                cache=None, extra_filters=extra_filters)
         not_reviewed = tuple(Skipped(p, skip_reason) for p in sorted(asked))
         result = replace(local, files_reviewed=tuple(p for p in local.files_reviewed if p not in asked),
@@ -359,7 +360,7 @@ def review_diff(
     factory = make_model_factory(settings, console) if the_plan.requests else (lambda m: None)
     progress = Progress(console, len(the_plan.requests), settings.concurrency)
     try:
-        result = review.execute(
+        result = execution.execute(
             the_plan, settings, model_factory=factory, cache=open_cache(settings, console), progress=progress,
             extra_filters=extra_filters, tools=_tool_use(ctx, agents, console),
         )
@@ -390,7 +391,7 @@ def _tool_use(ctx: Context, agents, console: Console):
     chosen = agents_with_tools(agents, ctx.settings)
     if not chosen or ctx.reviewed is None:
         return None
-    from reviewbot.secrets import is_sensitive_path
+    from reviewbot.secrets.sensitive_files import is_sensitive_path
     from reviewbot.pipeline.model_tools import ToolBox, ToolUse
 
     show = (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None
@@ -398,7 +399,7 @@ def _tool_use(ctx: Context, agents, console: Console):
 
 
 def exit_code_for(result: ReviewResult, settings: Settings, console: Console) -> int:
-    from reviewbot.pipeline.findings import is_blocking
+    from reviewbot.core.blocking import is_blocking
 
     fail_on = settings.fail_on_severity
     blocking = any(is_blocking(f, fail_on) for f in result.all_findings)

@@ -298,7 +298,7 @@ class RevisionSource:
                 kind = "a symbolic link" if mode == "120000" else "not a regular file"
                 raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} at {self.label}; refused: a link's "
                                       f"target is never read")
-            from reviewbot.secrets import sensitive_reason
+            from reviewbot.secrets.sensitive_files import sensitive_reason
 
             reason = sensitive_reason(rel)
             if reason:
@@ -382,7 +382,7 @@ class IndexSource:
                 kind = "a chain of symbolic links" if mode == "120000" else "not a regular file"
                 raise RepoFileRefused(f"the {what} {called} is {kind} in the index; refused: only regular "
                                       f"files inside the repository are read")
-            from reviewbot.secrets import sensitive_reason
+            from reviewbot.secrets.sensitive_files import sensitive_reason
 
             reason = sensitive_reason(named) or sensitive_reason(rel)
             if reason:

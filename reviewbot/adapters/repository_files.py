@@ -74,7 +74,7 @@ def relative_repo_path(raw: str, what: str = "file") -> str:
 
 
 def _sensitive(rel: str) -> str | None:
-    from reviewbot.secrets import sensitive_reason
+    from reviewbot.secrets.sensitive_files import sensitive_reason
 
     return sensitive_reason(rel)
 

@@ -217,7 +217,8 @@ def post_github_review(ctx, result, spec, target: ReviewTarget, env: Mapping[str
     """Post the review; every failure becomes a warning (or a notice for read-only tokens), never an exit code.
     Returns a line for the step summary."""
     from reviewbot.adapters.diff_parser import parse_diff
-    from reviewbot.adapters.github import PR_DIFF_CONTEXT, GitHubError, post_review, summary_text
+    from reviewbot.adapters.github import PR_DIFF_CONTEXT, GitHubError
+    from reviewbot.adapters.github.posting import post_review, summary_text
     from reviewbot.core.models import Diff
     from reviewbot.reporters.base import result_blocks, ReportOptions
 

@@ -121,7 +121,7 @@ def agent_files(refs: Sequence[str], cwd: Path, console=None) -> dict[str, str]:
 def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str], repeat: int,
                 console, abort: threading.Event) -> list[CaseRun]:
     """Materialize one case and review it `repeat` times; failures become error runs, ConfigError propagates."""
-    from reviewbot.evaluation import materialize_case
+    from reviewbot.evaluation.workspace import materialize_case
     from reviewbot.adapters.git import DiffSpec
     from reviewbot.session import collect_diff, prepare, review_diff
 
@@ -267,7 +267,10 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     configuration error, 3 when no case could be reviewed at all. See docs/eval.md.
     """
     from reviewbot.config import load_settings
-    from reviewbot.evaluation import aggregate, bundled_corpus_dir, load_cases, render_json, render_text, score_case
+    from reviewbot.evaluation.aggregate import aggregate
+    from reviewbot.evaluation.cases import bundled_corpus_dir, load_cases
+    from reviewbot.evaluation.report import render_json, render_text
+    from reviewbot.evaluation.scoring import score_case
     from reviewbot.core.models import Usage
 
     out = _DedupConsole()
@@ -338,7 +341,7 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
 def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console):
     """Judge every strict match of every run once, in parallel; returns (case -> judge function, usage)."""
     from reviewbot.evaluation.judge import judge_match
-    from reviewbot.evaluation import score_case
+    from reviewbot.evaluation.scoring import score_case
     from reviewbot.core.models import Usage
     from reviewbot.session import make_model_factory
 

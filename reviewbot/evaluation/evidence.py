@@ -39,7 +39,7 @@ def evidence_lines(case) -> set[tuple[str, int]]:
 def plan_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str]):
     """The plan `reviewbot diff --staged` makes for a materialized case (sends nothing, caches nothing)."""
     from reviewbot.pipeline import review
-    from reviewbot.evaluation import materialize_case
+    from reviewbot.evaluation.workspace import materialize_case
     from reviewbot.adapters.git import DiffSpec
     from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 

@@ -24,7 +24,7 @@ from reviewbot.core.errors import OutputParseError, ReviewbotError
 from reviewbot.pipeline.prompt import fence
 
 if TYPE_CHECKING:
-    from reviewbot.evaluation import ExpectedIssue
+    from reviewbot.evaluation.cases import ExpectedIssue
     from reviewbot.adapters.model_client import ChatModel
     from reviewbot.core.models import Finding
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
-from reviewbot.core.models import Diff, FileDiff, Finding, LineIndex, Severity, squash
+from reviewbot.core.models import Diff, FileDiff, Finding, LineIndex, squash
 from reviewbot.core.models import DropReason
 
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
@@ -265,5 +265,3 @@ def apply_budget(
     return tuple(sorted(shown, key=sort_key)), tuple(sorted(held, key=sort_key))
 
 
-def is_blocking(finding: Finding, fail_on: Severity | None) -> bool:
-    return fail_on is not None and finding.severity >= fail_on

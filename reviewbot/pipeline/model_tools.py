@@ -96,7 +96,7 @@ class ToolBox:
             return f"refused: {exc}", True
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             return f"refused: unreadable arguments ({exc})", True
-        from reviewbot.secrets import redact
+        from reviewbot.secrets.redaction import redact
 
         text = redact(text)[0]
         if len(text) > self.limits.output_chars:

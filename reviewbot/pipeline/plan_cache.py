@@ -40,12 +40,12 @@ if TYPE_CHECKING:
     from reviewbot.rules.agents import Agent
     from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.config import Settings
-    from reviewbot.pipeline.review import Plan
+    from reviewbot.pipeline.plan_records import Plan
     from reviewbot.adapters.repository_files import FileSource
 
 PLAN_CACHE_FORMAT = "1"
 # Every reviewbot module whose code runs inside review.plan, by import name.
-PLAN_MODULES = ("reviewbot.pipeline.review", "reviewbot.pipeline.prompt", "reviewbot.pipeline.chunking", "reviewbot.pipeline.tokens", "reviewbot.rules.standards", "reviewbot.rules.frontmatter", "reviewbot.secrets", "reviewbot.pipeline.skip", "reviewbot.core.models",
+PLAN_MODULES = ("reviewbot.pipeline.review", "reviewbot.pipeline.execution", "reviewbot.pipeline.plan_records", "reviewbot.pipeline.prompt", "reviewbot.pipeline.chunking", "reviewbot.pipeline.tokens", "reviewbot.rules.standards", "reviewbot.rules.frontmatter", "reviewbot.secrets", "reviewbot.secrets.detectors", "reviewbot.secrets.literals", "reviewbot.secrets.local_findings", "reviewbot.secrets.records", "reviewbot.secrets.redaction", "reviewbot.secrets.scanning", "reviewbot.secrets.sensitive_files", "reviewbot.pipeline.skip", "reviewbot.core.models",
                 "reviewbot.adapters.diff_parser", "reviewbot.pipeline.plan_cache", "reviewbot.pipeline.budget", "reviewbot.pipeline.context", "reviewbot.pipeline.code_outline", "reviewbot.adapters.reviewed_revision")
 # (import name, distribution name) of the libraries that can change a plan: the diff parser, the secret detectors
 # and the YAML reader of rules files.
@@ -57,7 +57,7 @@ PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), 
 # The classes a stored plan is made of; nothing else may be named in one.
 _PLAN_CLASSES = frozenset({
     ("reviewbot.core.models", "FindingSource"),
-    ("reviewbot.pipeline.review", "Plan"), ("reviewbot.pipeline.review", "PlannedRequest"), ("reviewbot.pipeline.prompt", "PromptParts"),
+    ("reviewbot.pipeline.plan_records", "Plan"), ("reviewbot.pipeline.plan_records", "PlannedRequest"), ("reviewbot.pipeline.prompt", "PromptParts"),
     ("reviewbot.core.models", "Chunk"), ("reviewbot.core.models", "FileDiff"), ("reviewbot.core.models", "Hunk"),
     ("reviewbot.core.models", "Line"), ("reviewbot.core.models", "Skipped"), ("reviewbot.core.models", "Finding"),
     ("reviewbot.core.models", "Severity"), ("reviewbot.core.models", "Coverage"),
@@ -137,7 +137,7 @@ def _library_stamp(module: str, dist: str) -> str:
 
 def load(cache: ResultCache, key: str, diff: Diff) -> Plan | None:
     """The stored plan for `key`, bound to `diff` (the current run's, whose digest is in the key); None on a miss."""
-    from reviewbot.pipeline.review import Plan, PlannedRequest
+    from reviewbot.pipeline.plan_records import Plan, PlannedRequest
 
     blob = cache.get_blob(key)
     if blob is None:

@@ -29,7 +29,7 @@ class ReportOptions:
 
 
 def is_blocking(finding: Finding, options: ReportOptions) -> bool:
-    from reviewbot.pipeline.findings import is_blocking as blocks  # one rule for the exit code and every report
+    from reviewbot.core.blocking import is_blocking as blocks
 
     return blocks(finding, options.fail_on)
 

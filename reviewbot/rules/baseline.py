@@ -94,7 +94,7 @@ def finding_fingerprint(finding: Finding, line_text: LineText) -> str:
 
 def _redact(text: str) -> str:
     try:
-        from reviewbot.secrets import redact
+        from reviewbot.secrets.redaction import redact
     except ImportError:  # pragma: no cover - the secrets module is part of the package
         return text
     return redact(text)[0]

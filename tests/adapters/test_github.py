@@ -9,19 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reviewbot.adapters.github import (
-    MAX_COMMENTS_PER_REVIEW,
-    GitHubClient,
-    GitHubError,
-    PullRequest,
-    comment_body,
-    fence,
-    fingerprints,
-    neutralise,
-    placement,
-    post_review,
-    read_comment,
-)
+from reviewbot.adapters.github import MAX_COMMENTS_PER_REVIEW, GitHubError, PullRequest
+from reviewbot.adapters.github.client import GitHubClient
+from reviewbot.adapters.github.comments import comment_body, fence, neutralise, read_comment
+from reviewbot.adapters.github.placement import fingerprints, placement
+from reviewbot.adapters.github.posting import post_review
 from reviewbot.core.models import Diff, FileDiff, Finding, Hunk, Line, Severity
 from tests.helpers import GitHubServer
 

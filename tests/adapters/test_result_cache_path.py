@@ -16,6 +16,7 @@ import threading
 import pytest
 
 from reviewbot.pipeline import review
+from reviewbot.pipeline import execution
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.adapters.model_client import ChatModel
 from reviewbot.session import collect_diff, load_agents, make_model_factory, model_for_agent, prepare
@@ -115,7 +116,7 @@ def test_model_endpoint_is_the_built_clients_endpoint(repo, monkeypatch, flag, e
         monkeypatch.setenv("OPENAI_BASE_URL", env_url)
     ctx = prepare({"base_url": flag} if flag else {}, cwd=repo.path)
     client = make_model_factory(ctx.settings)(TEST_MODEL)  # builds the client; sends nothing
-    assert review.model_endpoint(ctx.settings) == client.settings.endpoint
+    assert execution.model_endpoint(ctx.settings) == client.settings.endpoint
     assert "pw" not in client.settings.endpoint and "k=s" not in client.settings.endpoint
 
 
@@ -145,12 +146,12 @@ def test_execute_builds_one_client_per_model_on_the_first_miss(repo, model_serve
     from reviewbot.adapters.result_cache import ResultCache
 
     with ResultCache() as cache:
-        result = review.execute(the_plan, ctx.settings, model_factory=counting_factory, cache=cache)
+        result = execution.execute(the_plan, ctx.settings, model_factory=counting_factory, cache=cache)
         assert result.usage.requests == 4 and not result.failed
         assert built == [TEST_MODEL]  # four concurrent misses, one client
 
         built.clear()
-        again = review.execute(the_plan, ctx.settings, model_factory=counting_factory, cache=cache)
+        again = execution.execute(the_plan, ctx.settings, model_factory=counting_factory, cache=cache)
     assert again.usage.cached == 4 and again.usage.requests == 0
     assert built == []  # every answer from the cache: no client at all
     assert model_server.request_count == 4

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.evaluation import bundled_corpus_dir, load_cases
+from reviewbot.evaluation.cases import bundled_corpus_dir, load_cases
 from tests.helpers import Fail, GitRepo
 
 BASE = "import time\n\n\nasync def handler(request):\n    return 1\n"

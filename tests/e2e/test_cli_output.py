@@ -166,7 +166,7 @@ def test_config_masks_a_set_key(repo, run_cli):
 ])
 def test_secret_wording_follows_what_is_reviewed(description, phrase):
     from reviewbot.core.models import Diff
-    from reviewbot.secrets import secret_phrase
+    from reviewbot.secrets.local_findings import secret_phrase
 
     assert secret_phrase(Diff(files=(), description=description)) == phrase
 

@@ -10,22 +10,12 @@ from pathlib import Path
 import pytest
 
 from reviewbot.core.errors import ConfigError
-from reviewbot.evaluation import (
-    EvalCase,
-    ExpectedIssue,
-    aggregate,
-    bundled_corpus_dir,
-    count_flips,
-    load_cases,
-    match_findings,
-    materialize_case,
-    normalise_category,
-    SPAN_MARGIN,
-    ratios,
-    render_json,
-    render_text,
-    score_case,
-)
+from reviewbot.evaluation.cases import EvalCase, ExpectedIssue, bundled_corpus_dir, load_cases
+from reviewbot.evaluation.aggregate import aggregate, count_flips
+from reviewbot.evaluation.scoring import match_findings, normalise_category, ratios, score_case
+from reviewbot.evaluation.workspace import materialize_case
+from reviewbot.evaluation import SPAN_MARGIN
+from reviewbot.evaluation.report import render_json, render_text
 from reviewbot.core.models import Finding, Severity, Usage
 
 

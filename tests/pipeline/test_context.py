@@ -13,7 +13,8 @@ import pytest
 
 from reviewbot.pipeline import review
 from reviewbot.pipeline.context import lines_shown
-from reviewbot.evaluation import bundled_corpus_dir, load_case, load_cases, materialize_case
+from reviewbot.evaluation.cases import bundled_corpus_dir, load_case, load_cases
+from reviewbot.evaluation.workspace import materialize_case
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reviewbot.adapters.github import comment_body
+from reviewbot.adapters.github.comments import comment_body
 from reviewbot.core.models import Finding, ReviewResult, Severity
 from reviewbot.reporters import ReportOptions, render
 from reviewbot.reporters.suggestion import advice, looks_like_code, looks_like_prose, replacement

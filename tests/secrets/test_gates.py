@@ -22,7 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot import secrets
-from reviewbot.secrets import _LIBRARY_PLUGINS, _SLOT, find_secrets
+from reviewbot.secrets import records
+from reviewbot.secrets import scanning
+from reviewbot.secrets.detectors import _LIBRARY_PLUGINS, _SLOT
+from reviewbot.secrets.scanning import find_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,6 +113,6 @@ def test_repeated_scans_give_equal_independent_results():
     first = find_secrets(text)
     first.append(None)  # a caller's list is its own: the remembered result is not touched
     second = find_secrets(text)
-    assert second == first[:-1] and len(second) == 1 and second[0].kind == secrets.SECRET_ASSIGNMENT
-    secrets._SCANNED.clear()
+    assert second == first[:-1] and len(second) == 1 and second[0].kind == records.SECRET_ASSIGNMENT
+    scanning._SCANNED.clear()
     assert find_secrets(text) == second  # computed afresh, the same

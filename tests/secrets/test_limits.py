@@ -21,8 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot import secrets
+from reviewbot.secrets import literals
+from reviewbot.secrets import scanning
 from reviewbot.core.models import Diff, FileDiff, Hunk, Line
-from reviewbot.secrets import find_secrets, redact, redact_file_diff, secret_findings
+from reviewbot.secrets.scanning import find_secrets
+from reviewbot.secrets.redaction import redact, redact_file_diff
+from reviewbot.secrets.local_findings import secret_findings
 
 ALNUM = string.ascii_letters + string.digits
 LENGTH = 120_000  # characters of each hostile line
@@ -110,7 +114,7 @@ HOSTILE = {
 
 def _scan_and_redact(text: str) -> float:
     """Seconds to find the secrets, redact them, and check the redaction is final (a second, different scan)."""
-    secrets._SCANNED.clear()  # time a real scan, not a remembered one
+    scanning._SCANNED.clear()  # time a real scan, not a remembered one
     started = time.perf_counter()
     find_secrets(text)
     redacted, _ = redact(text)
@@ -137,7 +141,7 @@ def test_a_hostile_line_in_a_diff_is_redacted_and_reported_quickly():
     lines = tuple(Line("+", text, None, n) for n, text in enumerate(HOSTILE.values(), start=1))
     lines += (Line("-", HOSTILE["eyJ"], 1, None),)
     f = FileDiff("web/app.min.js", "web/app.min.js", "modified", (Hunk(1, 1, 1, len(lines) - 1, "", lines),))
-    secrets._SCANNED.clear()
+    scanning._SCANNED.clear()
     started = time.perf_counter()
     redacted, _ = redact_file_diff(f)
     secret_findings(Diff((f,)))
@@ -265,16 +269,16 @@ def test_windowed_search_finds_what_a_whole_line_search_finds(line, step):
     """For matches no longer than the step (every pattern here), the windows give exactly finditer's matches."""
     for pattern in _BOUNDED_PATTERNS:
         expected = [m.span() for m in pattern.finditer(line)]
-        assert [m.span() for m in secrets._windowed(pattern, line, step)] == expected, pattern.pattern
+        assert [m.span() for m in scanning._windowed(pattern, line, step)] == expected, pattern.pattern
 
 
 def test_a_match_cut_by_its_window_is_matched_again_over_more_of_the_line():
     line = "z" * 50 + "a" * 200 + "z" * 50
-    assert [m.span() for m in secrets._windowed(re.compile("a+"), line, 32)] == [(50, 250)]
+    assert [m.span() for m in scanning._windowed(re.compile("a+"), line, 32)] == [(50, 250)]
     # Beyond _LONGEST, a run comes in pieces: in order, apart, together covering it.
-    longest = secrets._LONGEST
+    longest = scanning._LONGEST
     line = "z" * 50 + "a" * (2 * longest + 100) + "z" * 50
-    spans = [m.span() for m in secrets._windowed(re.compile("a+"), line, 32)]
+    spans = [m.span() for m in scanning._windowed(re.compile("a+"), line, 32)]
     assert spans[0] == (50, 50 + longest)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
     assert spans[-1][1] == 50 + 2 * longest + 100
@@ -286,7 +290,7 @@ _CODE_LIKE_REGEX = re.compile(r"\\|\(\?|\{.*\}|\[.*\]")  # what secrets._code_li
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab{}[]()?\\", max_size=20))
 def test_code_like_is_the_regex_it_replaces(value):
-    assert secrets._code_like(value) == bool(_CODE_LIKE_REGEX.search(value))
+    assert literals._code_like(value) == bool(_CODE_LIKE_REGEX.search(value))
 
 
 @settings(max_examples=300, deadline=None)
@@ -300,4 +304,4 @@ def test_outside_drops_exactly_the_spans_that_overlap_a_placeholder(raw_spans, r
             taken.append((s, s + n))
             end = s + n
     expected = [sp for sp in spans if not any(sp[0] < e and b < sp[1] for b, e in taken)]
-    assert secrets._outside(spans, taken) == expected
+    assert scanning._outside(spans, taken) == expected

@@ -23,14 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewbot.core.models import Diff, FileDiff, Hunk, Line, Severity
-from reviewbot.secrets import (
-    SecretHit,
-    find_secrets,
-    is_sensitive_path,
-    redact,
-    redact_file_diff,
-    secret_findings,
-)
+from reviewbot.secrets.records import SecretHit
+from reviewbot.secrets.scanning import find_secrets
+from reviewbot.secrets.sensitive_files import is_sensitive_path
+from reviewbot.secrets.redaction import redact, redact_file_diff
+from reviewbot.secrets.local_findings import secret_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 ALNUM = string.ascii_letters + string.digits
