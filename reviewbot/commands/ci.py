@@ -29,7 +29,8 @@ from typing import Any, Mapping
 
 import click
 
-from reviewbot.cli import console, handle_errors, main, review_options, run_and_report
+from reviewbot.commands.common import console, handle_errors, review_options, run_and_report
+from reviewbot.cli import main
 from reviewbot.core.errors import ConfigError
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
@@ -269,7 +270,7 @@ def make_after(spec, target: ReviewTarget, post: bool | None, env: Mapping[str, 
 # --- the command -------------------------------------------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.option("--base", "base_ref", metavar="REF",
               help="Review merge-base(REF, HEAD)..HEAD [default: from the CI, else origin/HEAD, origin/main, ...].")
 @click.option("--head", "head_ref", metavar="REF", help="The commit to review [default: the CI's head, else HEAD].")

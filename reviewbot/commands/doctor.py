@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from reviewbot.cli import DefaultShownOption, console, handle_errors, main
+from reviewbot.commands.common import DefaultShownOption, console, handle_errors
+from reviewbot.cli import main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, EXIT_USAGE, ReviewbotError
 
 # A diff small enough to cost a few hundred tokens; the answer only has to be the findings JSON.
@@ -157,7 +158,7 @@ def _first(exc: Exception) -> str:
     return _short(exc)
 
 
-@main.command("doctor")
+@click.command("doctor")
 @click.option("--model", "-m", help="Model id to check (env REVIEWBOT_MODEL).")
 @click.option("--base-url", metavar="URL", help="Endpoint to check (env OPENAI_BASE_URL).")
 @click.option("--agent", "-a", "agents", multiple=True, cls=DefaultShownOption, show_default="config agent",

@@ -40,7 +40,8 @@ import click
 
 from reviewbot.config import choices_of
 
-from reviewbot.cli import DefaultShownOption, handle_errors, main
+from reviewbot.commands.common import DefaultShownOption, handle_errors
+from reviewbot.cli import main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
 
 EVAL_FORMATS = ("text", "json")
@@ -63,7 +64,7 @@ class _DedupConsole:
     """A Console for the cases' reviews that says each warning once, however many cases repeat it."""
 
     def __init__(self) -> None:
-        from reviewbot.cli import console
+        from reviewbot.commands.common import console
 
         self.inner = console()
         self._seen: set[str] = set()
@@ -154,10 +155,7 @@ def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str],
 
 def _filters(ctx, diff):
     """Inline suppressions (and a baseline, should a case carry one), as `reviewbot diff` applies them."""
-    try:
-        from reviewbot.rules.suppressions import make_filters
-    except ImportError:
-        return ()
+    from reviewbot.rules.suppressions import make_filters
     return make_filters(ctx, diff, use_baseline=True)
 
 
@@ -217,7 +215,7 @@ def _labels(settings) -> dict[str, str]:
     return labels
 
 
-@main.command("eval")
+@click.command("eval")
 @click.argument("corpus_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--agent", "-a", "agents", multiple=True, cls=DefaultShownOption, show_default="senior-backend-engineer",
               help="Agent name or file; repeat for several.")

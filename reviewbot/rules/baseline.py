@@ -93,10 +93,7 @@ def finding_fingerprint(finding: Finding, line_text: LineText) -> str:
 # -- building and writing -------------------------------------------------------------------------------------
 
 def _redact(text: str) -> str:
-    try:
-        from reviewbot.secrets.redaction import redact
-    except ImportError:  # pragma: no cover - the secrets module is part of the package
-        return text
+    from reviewbot.secrets.redaction import redact
     return redact(text)[0]
 
 

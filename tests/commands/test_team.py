@@ -15,7 +15,7 @@ import yaml
 
 from reviewbot.config import KEYS, load_settings
 from reviewbot.adapters.repository_files import MemorySource
-from reviewbot.commands.team import HOOK_ENTRY, config_template
+from reviewbot.commands.init import HOOK_ENTRY, config_template
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 

@@ -253,7 +253,7 @@ def test_concurrency_zero_names_the_flag(repo, run_cli):
 
 
 def test_verify_flags_and_the_deprecated_alias(repo, run_cli):
-    from reviewbot.cli import cli_settings
+    from reviewbot.commands.common import cli_settings
 
     assert cli_settings({"verify": False})["verify"] is False
     help_text = run_cli("diff", "--help").stdout

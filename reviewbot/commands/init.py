@@ -1,91 +1,23 @@
-"""Team commands: `reviewbot baseline` (accept today's findings) and `reviewbot init` (set a repository up).
-
-Both register themselves on the main click group when cli.py imports this module.
-"""
+"""`reviewbot init`: set a repository up: a commented .reviewbot.toml and the hook in .pre-commit-config.yaml."""
 
 from __future__ import annotations
 
+import click
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from reviewbot.commands.common import console, handle_errors
+from reviewbot.cli import main
+from reviewbot.core.errors import EXIT_OK, ConfigError
 
-import click
-
-from reviewbot.cli import GitArgsCommand, console, handle_errors, main, review_options
-from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError
 
 CONFIG_FILE = ".reviewbot.toml"
 PRE_COMMIT_FILE = ".pre-commit-config.yaml"
 HOOK_ID = "reviewbot"
 
-
-# -- reviewbot baseline ---------------------------------------------------------------------------------------
-
-@main.command("baseline", cls=GitArgsCommand)
-@click.option("--staged", "--cached", "staged", is_flag=True, help="Review what is staged (the index vs HEAD).")
-@click.argument("revisions", nargs=-1)
-@review_options(exclude=("fail_on", "on_error", "no_baseline", "max_findings"))
-@handle_errors
-def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
-    """Record today's findings as accepted: same arguments as `reviewbot diff`.
-
-    The review runs without the current baseline (inline suppressions still apply), and the baseline file
-    (config `baseline`, default .reviewbot-baseline.json) is replaced by what it finds. Commit that file;
-    every later run hides the findings it lists and shows only new ones.
-    """
-    from reviewbot.rules.baseline import baseline_location, build_baseline, from_repository, write_baseline
-    from reviewbot.cli import _report_option, _split_revisions, cli_settings, emit, use_color
-    from reviewbot.adapters.git import DiffSpec, Repository
-    from reviewbot.session import check_setup, collect_diff, prepare, review_diff
-    from reviewbot.rules.suppressions import line_texts, make_filters
-
-    paths = click.get_current_context().meta.get("reviewbot.paths")
-    revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
-    spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
-    if len(spec.revisions) > 2:
-        raise ConfigError("give at most two revisions (or one A..B / A...B range)")
-
-    con = console()
-    reports = _report_option(kw.get("reports") or ())
-    ctx = prepare(cli_settings(kw), command_defaults={"on_error": "fail"}, console=con)
-    setup = check_setup(ctx, console=con)
-    if setup.problem is not None and not kw.get("dry_run", False):
-        raise setup.problem
-    repository_named = from_repository(ctx.settings)
-    rel, target = baseline_location(ctx.settings.baseline, ctx.repo.root, from_repository=repository_named)
-    if target is None:
-        raise ConfigError('the baseline is switched off (baseline = ""); set a file name to record one')
-    diff = collect_diff(ctx, spec)
-    if not diff.files:
-        con.err(f"reviewbot: nothing to review in {spec.description}; {rel or target} was left as it is\n")
-        return EXIT_OK
-    outcome = review_diff(ctx, diff, console=con, dry_run=kw.get("dry_run", False), agents=setup.agents,
-                          extra_filters=make_filters(ctx, diff, use_baseline=False))
-    if outcome.result is None:  # --dry-run
-        return outcome.exit_code
-    result = outcome.result
-    emit(result, ctx.settings, reports, color=use_color(kw.get("color")), con=con)
-    if result.failed:
-        from reviewbot.reporters.base import one_line
-
-        names = ", ".join(one_line(s.path) for s in result.failed[:5])
-        con.err(f"reviewbot: error: the review could not complete ({one_line(result.failed[0].reason)}; not reviewed: "
-                f"{names}); {rel or target} was left as it is\n")
-        return EXIT_REVIEW_FAILED
-    baseline = build_baseline(result.all_findings, line_texts(ctx, diff))
-    existed = target.exists()
-    write_baseline(target, baseline, root=ctx.repo.root if rel is not None else None, rel=rel)
-    what = "replaced its previous contents" if existed else "a new file"
-    message = (f"recorded {baseline.total} finding{'' if baseline.total == 1 else 's'} in {rel or target} "
-               f"({what}); commit it so the whole team shares it\n")
-    (con.out if ctx.settings.format == "text" else con.err)(message)
-    return EXIT_OK
-
-
-# -- reviewbot init -------------------------------------------------------------------------------------------
 
 # Example values for keys whose default is "not set", so that uncommenting a line gives valid TOML.
 _EXAMPLES: dict[str, Any] = {
@@ -313,7 +245,7 @@ def plan_config(root: Path) -> Change:
     return Change(path, config_template(), f"wrote {CONFIG_FILE} (every setting, commented out)")
 
 
-@main.command("init")
+@click.command("init")
 @handle_errors
 def init_command() -> int:
     """Set this repository up: a commented .reviewbot.toml and the hook in .pre-commit-config.yaml.

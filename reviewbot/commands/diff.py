@@ -1,0 +1,31 @@
+"""`reviewbot diff`: review a diff given with git diff's arguments."""
+
+from __future__ import annotations
+from typing import Any
+import click
+from reviewbot.core.errors import ReviewbotError
+from reviewbot.cli import main
+from reviewbot.commands.common import GitArgsCommand, _split_revisions, handle_errors, review_options, run_and_report
+
+
+@click.command(cls=GitArgsCommand)
+@click.option("--staged", "--cached", "staged", is_flag=True, help="Review what is staged (the index vs HEAD).")
+@click.argument("revisions", nargs=-1)
+@review_options
+@handle_errors
+def diff(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
+    """Review a diff, with git diff's arguments: [--staged] [REV | A..B | A...B] [-- PATHS].
+
+    With no arguments, the work tree against the index, like `git diff`.
+    """
+    from reviewbot.adapters.git import DiffSpec, Repository
+
+    paths = click.get_current_context().meta.get("reviewbot.paths")
+    revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
+    spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
+    if len(spec.revisions) > 2:
+        raise ReviewbotError("give at most two revisions (or one A..B / A...B range)")
+    from reviewbot.adapters.git import reviewed_side
+
+    # Rules come from the side under review: B of A..B, the index for --staged, else the work tree.
+    return run_and_report(kw, spec, command_defaults={"on_error": "fail"}, rules_revision=reviewed_side(spec))
