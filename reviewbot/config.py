@@ -14,6 +14,7 @@ Three rules keep a repository from deciding where the user's data and money go:
 
 from __future__ import annotations
 
+import json
 import ipaddress
 import os
 import tomllib
@@ -484,3 +485,21 @@ def _mask_secret_names(name: str, value: Any) -> Any:
     if value and isinstance(value, str) and any(s in name for s in ("key", "token", "secret", "password")):
         return "****"
     return value
+
+
+def toml_literal(value: Any) -> str:
+    """A TOML literal for the plain values config keys hold (all fit on one line); `reviewbot init`
+    writes them and `reviewbot config` shows them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_literal(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML form for {value!r}")

@@ -21,16 +21,12 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     every later run hides the findings it lists and shows only new ones.
     """
     from reviewbot.rules.baseline import baseline_location, build_baseline, from_repository, write_baseline
-    from reviewbot.commands.common import _report_option, _split_revisions, cli_settings, emit, use_color
+    from reviewbot.commands.common import _report_option, diff_spec_from_args, cli_settings, emit, use_color
     from reviewbot.adapters.git import DiffSpec, Repository
     from reviewbot.session import check_setup, collect_diff, prepare, review_diff
     from reviewbot.rules.suppressions import line_texts, make_filters
 
-    paths = click.get_current_context().meta.get("reviewbot.paths")
-    revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
-    spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
-    if len(spec.revisions) > 2:
-        raise ConfigError("give at most two revisions (or one A..B / A...B range)")
+    spec = diff_spec_from_args(staged, revisions)
 
     con = console()
     reports = _report_option(kw.get("reports") or ())

@@ -12,6 +12,17 @@ from reviewbot.config import choices_of
 from reviewbot.core.errors import ReviewbotError
 from reviewbot.commands.agents import agents
 from reviewbot.commands.diff import diff
+from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from reviewbot.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.git import DiffSpec, Repository
+    from reviewbot.core.models import ReviewResult
+    from reviewbot.session import Context
+
+    # Runs after the reports are written (ci: the step summary, the pull-request review); may change the exit code.
+    AfterReview = Callable[[Context, ReviewResult, int], int | None]
 
 
 FORMATS = ("text", "json", "github", "sarif", "rdjson", "rdjsonl", "gitlab", "junit", "markdown")
@@ -227,7 +238,8 @@ def use_color(flag: bool | None) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def run_and_report(kw: dict[str, Any], spec, *, command_defaults=None, rules_revision=None, after=None,
+def run_and_report(kw: dict[str, Any], spec: DiffSpec, *, command_defaults: Mapping[str, Any] | None = None,
+                   rules_revision: str | None = None, after: AfterReview | None = None,
                    lenient_setup: bool = False) -> int:
     """The shared body of diff/hook/ci: review `spec`, write every report, return the exit code.
 
@@ -308,7 +320,19 @@ def emit(result, settings, reports, *, color: bool, con, summary: bool = True) -
         con.err(summary_line(result, options) + "\n")
 
 
-def _split_revisions(repo, args: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def diff_spec_from_args(staged: bool, revisions: tuple[str, ...]) -> DiffSpec:
+    """git diff's arguments as `diff` and `baseline` take them: [--staged] [REV | A..B | A...B | A B] [-- PATHS]."""
+    from reviewbot.adapters.git import DiffSpec, Repository
+
+    paths = click.get_current_context().meta.get("reviewbot.paths")
+    revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (list(revisions), [])
+    spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
+    if len(spec.revisions) > 2:
+        raise ConfigError("give at most two revisions (or one A..B / A...B range)")
+    return spec
+
+
+def _split_revisions(repo: Repository, args: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Without `--`, tell revisions from paths the way git does: leading arguments that name commits are revisions."""
     revs: list[str] = []
     paths: list[str] = []
@@ -318,5 +342,5 @@ def _split_revisions(repo, args: tuple[str, ...]) -> tuple[list[str], list[str]]
         elif (repo.root / arg).exists() or Path(arg).exists():
             paths.append(arg)
         else:
-            raise ReviewbotError(f"'{arg}' is neither a revision nor a path in this repository")
+            raise ConfigError(f"'{arg}' is neither a revision nor a path in this repository")
     return revs, paths

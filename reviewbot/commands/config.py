@@ -12,7 +12,7 @@ from reviewbot.commands.common import console, handle_errors
 @handle_errors
 def show_config() -> int:
     """Show the effective settings and where each one came from (secrets masked)."""
-    from reviewbot.config import KEYS, mask
+    from reviewbot.config import KEYS, mask, toml_literal
     from reviewbot.reporters.base import one_line
     from reviewbot.session import prepare
 
@@ -23,7 +23,8 @@ def show_config() -> int:
         click.echo("# outside a repository: defaults, your user config and the environment only")
     for name in KEYS:
         value = mask(name, s.values[name])
-        shown, origin = _toml_value(value), s.origins[name]
+        shown_value = "(none)" if value is None else toml_literal(value)
+        shown, origin = shown_value, s.origins[name]
         if name == "on_error" and value is None:
             shown, origin = '"fail"', 'default: "fail" for diff and ci, "warn" for hook'
         click.echo(f"{name:<{width}} = {one_line(shown):<30} # {one_line(origin)}")
@@ -31,13 +32,3 @@ def show_config() -> int:
     shown = "****" if s.api_key else f"(from {key_origin}: not set)"
     click.echo(f"{'api_key':<{width}} = {shown:<30} # {key_origin}" if s.api_key else f"{'api_key':<{width}} = {shown}")
     return 0
-
-
-def _toml_value(value: Any) -> str:
-    import json
-
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if not isinstance(value, (int, float)) else str(value)

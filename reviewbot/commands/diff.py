@@ -5,7 +5,7 @@ from typing import Any
 import click
 from reviewbot.core.errors import ReviewbotError
 from reviewbot.cli import main
-from reviewbot.commands.common import GitArgsCommand, _split_revisions, handle_errors, review_options, run_and_report
+from reviewbot.commands.common import GitArgsCommand, diff_spec_from_args, handle_errors, review_options, run_and_report
 
 
 @click.command(cls=GitArgsCommand)
@@ -18,13 +18,7 @@ def diff(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
 
     With no arguments, the work tree against the index, like `git diff`.
     """
-    from reviewbot.adapters.git import DiffSpec, Repository
-
-    paths = click.get_current_context().meta.get("reviewbot.paths")
-    revs, extra_paths = _split_revisions(Repository(), revisions) if paths is None else (revisions, ())
-    spec = DiffSpec(staged=staged, revisions=tuple(revs), paths=tuple(paths or ()) + tuple(extra_paths))
-    if len(spec.revisions) > 2:
-        raise ReviewbotError("give at most two revisions (or one A..B / A...B range)")
+    spec = diff_spec_from_args(staged, revisions)
     from reviewbot.adapters.git import reviewed_side
 
     # Rules come from the side under review: B of A..B, the index for --staged, else the work tree.

@@ -43,6 +43,7 @@ from reviewbot.config import choices_of
 from reviewbot.commands.common import DefaultShownOption, handle_errors
 from reviewbot.cli import main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
+from reviewbot.core.blocking import is_blocking
 
 EVAL_FORMATS = ("text", "json")
 
@@ -315,7 +316,7 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
         for run in runs:
             score = score_case(case, run.findings, fail_on=fail_on, error=run.error,
                                judge=judge_for(case) if judge_for else None)
-            held_blocks = fail_on is not None and any(f.severity >= fail_on for f in run.held_back)
+            held_blocks = any(is_blocking(f, fail_on) for f in run.held_back)
             scores.append(replace(score, blocking=score.blocking or held_blocks))
             usage = usage + (run.usage or Usage())
             if run.model:

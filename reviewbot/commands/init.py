@@ -49,25 +49,8 @@ _HEADER = """\
 """
 
 
-def toml_value(value: Any) -> str:
-    """A TOML literal for the plain values config keys hold (all fit on one line)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
 def config_template() -> str:
-    from reviewbot.config import KEYS, USER_ONLY_KEYS
+    from reviewbot.config import KEYS, USER_ONLY_KEYS, toml_literal
 
     blocks = [_HEADER]
     for key in KEYS.values():
@@ -76,7 +59,7 @@ def config_template() -> str:
             value, note = _EXAMPLES.get(key.name, value), " [example]"
         if key.name in USER_ONLY_KEYS:
             note += "; honoured only in your user config, never from a repository"
-        blocks.append(f"# {key.help}{note}\n# {key.name} = {toml_value(value)}\n")
+        blocks.append(f"# {key.help}{note}\n# {key.name} = {toml_literal(value)}\n")
     return "\n".join(blocks)
 
 

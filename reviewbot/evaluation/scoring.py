@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from reviewbot.core.models import Finding, Severity
 from reviewbot.evaluation import MATCH_RULES, SPAN_MARGIN
 from reviewbot.evaluation.cases import EvalCase, ExpectedIssue, _normalise_path
+from reviewbot.core.blocking import severity_blocks
 
 
 DEFAULT_SLACK = 2
@@ -135,7 +136,7 @@ class CaseScore:
 
 
 def _blocks(severities: Sequence[Severity], fail_on: Severity | None) -> bool:
-    return fail_on is not None and any(s >= fail_on for s in severities)
+    return any(severity_blocks(s, fail_on) for s in severities)
 
 
 def score_case(
