@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reviewbot.pipeline.answer import MAX_ANSWER_CHARS, parse_answer  # noqa: E402
-from reviewbot.core.errors import OutputParseError  # noqa: E402
+from reviewbot.core.errors import OutputParseError
+from reviewbot.pipeline.answer import MAX_ANSWER_CHARS, parse_answer
 
 FINDING = {"path": "app/db.py", "line": 2, "severity": "error", "category": "security", "message": "SQL injection"}
 UNDER = MAX_ANSWER_CHARS - 100

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.config import KEYS  # noqa: E402
 from reviewbot.adapters.diff_parser import parse_diff  # noqa: E402
+from reviewbot.config import KEYS  # noqa: E402
 from reviewbot.core.models import FileDiff  # noqa: E402
 from reviewbot.pipeline.prompt import render_file  # noqa: E402
 from reviewbot.pipeline.tokens import estimate_tokens  # noqa: E402

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewbot.pipeline.tokens import estimate_tokens  # noqa: E402
+from reviewbot.pipeline.tokens import estimate_tokens
 
 EXTENSIONS = {
     "python": (".py",),

@@ -37,11 +37,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import (  # noqa: E402
-    _FILE_HEADER, Bench, Measured, Report, SyntheticDiff, added_lines_in, build_repo, dry_run_requests, log,
-    render_table, staged_files,
+from bench import (
+    _FILE_HEADER,
+    Bench,
+    Measured,
+    Report,
+    SyntheticDiff,
+    added_lines_in,
+    build_repo,
+    dry_run_requests,
+    log,
+    render_table,
+    staged_files,
 )
-from tests.helpers.model_server import Fail  # noqa: E402
+
+from tests.helpers.model_server import Fail
 
 MODEL = "gpt-4-turbo"
 LATENCY = 1.0

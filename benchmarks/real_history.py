@@ -35,7 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.model_server import ModelServer  # noqa: E402
 from tests.helpers.real_history import (  # noqa: E402
-    KINDS, ImperfectModel, check_commit, diff_of_request, parse_report, review_args,
+    KINDS,
+    ImperfectModel,
+    check_commit,
+    parse_report,
+    review_args,
 )
 
 MODEL = "real-history-model"

@@ -3,12 +3,9 @@ so `reviewbot --help` and `--version` stay fast and run no git."""
 
 from __future__ import annotations
 
-
 import click
 
-
 from reviewbot import __version__
-
 
 # Every subcommand: name -> (module, function). A new command is a module under reviewbot/commands/ and
 # one line here.

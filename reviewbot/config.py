@@ -14,18 +14,19 @@ Three rules keep a repository from deciding where the user's data and money go:
 
 from __future__ import annotations
 
-import json
 import ipaddress
+import json
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from reviewbot.adapters.repository_files import FileSource
 from reviewbot.core.errors import ConfigError
 from reviewbot.core.models import Severity
-from reviewbot.adapters.repository_files import FileSource
 
 FAIL_ON = ("error", "warning", "info", "never")
 ON_ERROR = ("warn", "fail")
@@ -359,7 +360,7 @@ def load_settings(
 ) -> Settings:
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {k: v.default for k, v in KEYS.items()}
-    origins: dict[str, str] = {k: "default" for k in KEYS}
+    origins: dict[str, str] = dict.fromkeys(KEYS, "default")
     for k, v in (command_defaults or {}).items():
         values[k], origins[k] = v, "default for this command"
     warnings: list[str] = []

@@ -9,15 +9,16 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
+from reviewbot.adapters.git import DiffSpec, Repository, worktree_source
+from reviewbot.adapters.repository_files import FileSource
 from reviewbot.config import Settings, key_for_endpoint, load_settings
 from reviewbot.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError, SetupError
-from reviewbot.adapters.git import DiffSpec, Repository, worktree_source
 from reviewbot.core.models import Diff, ReviewResult
-from reviewbot.adapters.repository_files import FileSource
 
 
 @dataclass
@@ -59,9 +60,9 @@ def prepare(
     console: Console | None = None,
     require_repo: bool = True,
 ) -> Context:
-    from reviewbot.core.errors import GitError
     from reviewbot.adapters.git import INDEX, IndexSource, RevisionSource
     from reviewbot.adapters.repository_files import warn_once
+    from reviewbot.core.errors import GitError
 
     try:
         repo: Repository | None = Repository(cwd)
@@ -92,9 +93,8 @@ def prepare(
 
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.adapters.diff_parser import parse_diff
-    from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
-
     from reviewbot.adapters.git import content_source
+    from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
 
     ctx.content = content_source(ctx.repo, spec)
     raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
@@ -327,9 +327,8 @@ def review_diff(
     model is reported as not reviewed, for that reason."""
     from dataclasses import replace
 
-    from reviewbot.pipeline import review
-    from reviewbot.pipeline import execution
     from reviewbot.core.models import Skipped
+    from reviewbot.pipeline import execution, review
 
     settings = ctx.settings
     if not diff.files:
@@ -391,8 +390,8 @@ def _tool_use(ctx: Context, agents, console: Console):
     chosen = agents_with_tools(agents, ctx.settings)
     if not chosen or ctx.reviewed is None:
         return None
-    from reviewbot.secrets.sensitive_files import is_sensitive_path
     from reviewbot.pipeline.model_tools import ToolBox, ToolUse
+    from reviewbot.secrets.sensitive_files import is_sensitive_path
 
     show = (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None
     return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from reviewbot.adapters.repository_files import MemorySource
 from reviewbot.config import key_for_endpoint, load_settings, mask
 from reviewbot.core.errors import ConfigError
-from reviewbot.adapters.repository_files import MemorySource
 
 
 def _settings(repo_toml: str | None = None, *, env=None, cli=None, user: str | None = None, tmp_path=None):

@@ -8,13 +8,12 @@ is parsed, and with core.quotepath off so that non-ASCII names arrive as they ar
 
 from __future__ import annotations
 
-import posixpath
-
 import os
+import posixpath
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from reviewbot.core.errors import GitError
 
@@ -109,7 +108,7 @@ class Repository:
                     ["git", "--no-optional-locks", *SAFE_CONFIG, "config", "--name-only", "-z", "--get-regexp",
                      r"^filter\..*\.(clean|smudge|process)$"],
                     stdout_as_string=True, strip_newline_in_stdout=False, with_exceptions=False)
-            except Exception:  # noqa: BLE001 - no filters found is the common answer, and any failure means none
+            except Exception:
                 out = ""
             names = sorted({key.rsplit(".", 1)[0] for key in str(out).split("\0") if key.count(".") >= 2})
             overrides: list[str] = []
@@ -442,7 +441,7 @@ def worktree_source(repo: Repository, on_refusal=None):
     from reviewbot.adapters.repository_files import WorktreeSource
 
     class _Lazy(WorktreeSource):
-        def list_files(self) -> Sequence[str]:  # noqa: D401 - listing is deferred until someone asks
+        def list_files(self) -> Sequence[str]:
             if self._files is None:
                 self._files = tuple(repo.list_files())
             return self._files

@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from reviewbot.core.errors import ConfigError
 

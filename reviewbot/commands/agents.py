@@ -1,8 +1,9 @@
 """`reviewbot agents`: every available agent, its description and where it comes from."""
 
 from __future__ import annotations
+
 import click
-from reviewbot.cli import main
+
 from reviewbot.commands.common import console, handle_errors
 
 

@@ -1,10 +1,12 @@
 """`reviewbot baseline`: record today's findings as accepted, with `reviewbot diff`'s arguments."""
 
 from __future__ import annotations
+
 from typing import Any
+
 import click
+
 from reviewbot.commands.common import GitArgsCommand, console, handle_errors, review_options
-from reviewbot.cli import main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError
 
 
@@ -20,11 +22,10 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     (config `baseline`, default .reviewbot-baseline.json) is replaced by what it finds. Commit that file;
     every later run hides the findings it lists and shows only new ones.
     """
+    from reviewbot.commands.common import _report_option, cli_settings, diff_spec_from_args, emit, use_color
     from reviewbot.rules.baseline import baseline_location, build_baseline, from_repository, write_baseline
-    from reviewbot.commands.common import _report_option, diff_spec_from_args, cli_settings, emit, use_color
-    from reviewbot.adapters.git import DiffSpec, Repository
-    from reviewbot.session import check_setup, collect_diff, prepare, review_diff
     from reviewbot.rules.suppressions import line_texts, make_filters
+    from reviewbot.session import check_setup, collect_diff, prepare, review_diff
 
     spec = diff_spec_from_args(staged, revisions)
 

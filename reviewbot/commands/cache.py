@@ -1,8 +1,9 @@
 """`reviewbot cache`: where the result cache lives, or clear it."""
 
 from __future__ import annotations
+
 import click
-from reviewbot.cli import main
+
 from reviewbot.commands.common import handle_errors
 
 

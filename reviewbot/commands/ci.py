@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import click
 
 from reviewbot.commands.common import console, handle_errors, review_options, run_and_report
-from reviewbot.cli import main
 from reviewbot.core.errors import ConfigError
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
@@ -221,7 +221,7 @@ def post_github_review(ctx, result, spec, target: ReviewTarget, env: Mapping[str
     from reviewbot.adapters.github import PR_DIFF_CONTEXT, GitHubError
     from reviewbot.adapters.github.posting import post_review, summary_text
     from reviewbot.core.models import Diff
-    from reviewbot.reporters.base import result_blocks, ReportOptions
+    from reviewbot.reporters.base import ReportOptions, result_blocks
 
     pr = _pull_request(target, env, con)
     if pr is None:

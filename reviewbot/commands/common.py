@@ -2,19 +2,18 @@
 errors into one line and an exit code, the console, running a review and writing every report."""
 
 from __future__ import annotations
+
 import functools
 import os
 import sys
-from pathlib import Path
-from typing import Any, Callable
-import click
-from reviewbot.config import choices_of
-from reviewbot.core.errors import ReviewbotError
-from reviewbot.commands.agents import agents
-from reviewbot.commands.diff import diff
-from typing import TYPE_CHECKING
 from collections.abc import Callable, Mapping
-from reviewbot.core.errors import ConfigError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from reviewbot.config import choices_of
+from reviewbot.core.errors import ConfigError, ReviewbotError
 
 if TYPE_CHECKING:
     from reviewbot.adapters.git import DiffSpec, Repository

@@ -1,10 +1,11 @@
 """`reviewbot config`: the effective settings and where each came from (secrets masked)."""
 
 from __future__ import annotations
+
 import os
-from typing import Any
+
 import click
-from reviewbot.cli import main
+
 from reviewbot.commands.common import console, handle_errors
 
 

@@ -1,10 +1,11 @@
 """`reviewbot diff`: review a diff given with git diff's arguments."""
 
 from __future__ import annotations
+
 from typing import Any
+
 import click
-from reviewbot.core.errors import ReviewbotError
-from reviewbot.cli import main
+
 from reviewbot.commands.common import GitArgsCommand, diff_spec_from_args, handle_errors, review_options, run_and_report
 
 

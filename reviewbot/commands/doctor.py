@@ -15,7 +15,6 @@ from typing import Any
 import click
 
 from reviewbot.commands.common import DefaultShownOption, console, handle_errors
-from reviewbot.cli import main
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, EXIT_USAGE, ReviewbotError
 
 # A diff small enough to cost a few hundred tokens; the answer only has to be the findings JSON.
@@ -119,8 +118,8 @@ def check_endpoint(chat, models: list[str]) -> list[Check]:
 
 def check_request(chat) -> Check:
     """One tiny review request with the answer schema; its answer must read as findings JSON."""
-    from reviewbot.pipeline.answer import parse_answer
     from reviewbot.core.errors import ModelError
+    from reviewbot.pipeline.answer import parse_answer
 
     messages = [
         {"role": "system", "content": "You review code changes. Answer only with JSON: "

@@ -31,19 +31,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 
-from reviewbot.config import choices_of
-
 from reviewbot.commands.common import DefaultShownOption, handle_errors
-from reviewbot.cli import main
-from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
+from reviewbot.config import choices_of
 from reviewbot.core.blocking import is_blocking
+from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
 
 EVAL_FORMATS = ("text", "json")
 
@@ -89,8 +88,8 @@ class _DedupConsole:
 
 def agent_files(refs: Sequence[str], cwd: Path, console=None) -> dict[str, str]:
     """Agent name -> absolute path of its file, for each of `refs`, resolved from `cwd` as `reviewbot diff` would."""
-    from reviewbot.rules.agents import discover_agents, resolve_agent, user_agents_dir
     from reviewbot.adapters.git import Repository, worktree_source
+    from reviewbot.rules.agents import discover_agents, resolve_agent, user_agents_dir
 
     try:
         repo = Repository(cwd)
@@ -123,8 +122,8 @@ def agent_files(refs: Sequence[str], cwd: Path, console=None) -> dict[str, str]:
 def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str], repeat: int,
                 console, abort: threading.Event) -> list[CaseRun]:
     """Materialize one case and review it `repeat` times; failures become error runs, ConfigError propagates."""
-    from reviewbot.evaluation.workspace import materialize_case
     from reviewbot.adapters.git import DiffSpec
+    from reviewbot.evaluation.workspace import materialize_case
     from reviewbot.session import collect_diff, prepare, review_diff
 
     try:
@@ -266,11 +265,11 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     configuration error, 3 when no case could be reviewed at all. See docs/eval.md.
     """
     from reviewbot.config import load_settings
+    from reviewbot.core.models import Usage
     from reviewbot.evaluation.aggregate import aggregate
     from reviewbot.evaluation.cases import bundled_corpus_dir, load_cases
     from reviewbot.evaluation.report import render_json, render_text
     from reviewbot.evaluation.scoring import score_case
-    from reviewbot.core.models import Usage
 
     out = _DedupConsole()
     con = out.make()
@@ -339,9 +338,9 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
 
 def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console):
     """Judge every strict match of every run once, in parallel; returns (case -> judge function, usage)."""
+    from reviewbot.core.models import Usage
     from reviewbot.evaluation.judge import judge_match
     from reviewbot.evaluation.scoring import score_case
-    from reviewbot.core.models import Usage
     from reviewbot.session import make_model_factory
 
     model = make_model_factory(settings, console)(judge_name)

@@ -1,10 +1,12 @@
 """`reviewbot hook`: the pre-commit framework's entry point; reviews exactly what is staged."""
 
 from __future__ import annotations
+
 import os
 from typing import Any
+
 import click
-from reviewbot.cli import main
+
 from reviewbot.commands.common import handle_errors, review_options, run_and_report
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import click
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from reviewbot.commands.common import console, handle_errors
-from reviewbot.cli import main
-from reviewbot.core.errors import EXIT_OK, ConfigError
 
+import click
+
+from reviewbot.commands.common import console, handle_errors
+from reviewbot.core.errors import EXIT_OK, ConfigError
 
 CONFIG_FILE = ".reviewbot.toml"
 PRE_COMMIT_FILE = ".pre-commit-config.yaml"

@@ -1,6 +1,7 @@
 """The blocking rule, written once: a finding blocks when its severity reaches fail_on (None: nothing blocks)."""
 
 from __future__ import annotations
+
 from reviewbot.core.models import Finding, Severity
 
 

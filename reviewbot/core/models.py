@@ -34,9 +34,9 @@ class Severity(enum.IntEnum):
 
 
 _SEVERITY_WORDS = {
-    **{w: Severity.ERROR for w in ("error", "critical", "blocker", "high", "fatal", "major", "severe", "bug")},
-    **{w: Severity.WARNING for w in ("warning", "warn", "medium", "moderate", "minor")},
-    **{w: Severity.INFO for w in ("info", "note", "low", "suggestion", "nit", "style", "information", "trivial")},
+    **dict.fromkeys(("error", "critical", "blocker", "high", "fatal", "major", "severe", "bug"), Severity.ERROR),
+    **dict.fromkeys(("warning", "warn", "medium", "moderate", "minor"), Severity.WARNING),
+    **dict.fromkeys(("info", "note", "low", "suggestion", "nit", "style", "information", "trivial"), Severity.INFO),
 }
 
 LineKind = Literal["+", "-", " "]

@@ -25,8 +25,6 @@ the normal pipeline and hands the findings to `score_case`, then `aggregate` and
 
 from __future__ import annotations
 
-
-
 # Strict rule: how many lines wider than the expected range a finding's cited span may be. A defect on one line
 # is often one statement over two to four lines (a call with its arguments wrapped), so 3 lets a model cite the
 # whole statement but not the whole function around it.
@@ -35,9 +33,26 @@ MATCH_RULES = ("strict", "loose")
 
 # The package's public names, wherever they live inside it.
 from reviewbot.evaluation.aggregate import EvalReport, Stability, aggregate, count_flips  # noqa: E402
-from reviewbot.evaluation.cases import CORPUS_PACKAGE_DIR, EvalCase, Evidence, ExpectedIssue, bundled_corpus_dir, load_case, load_cases  # noqa: E402
+from reviewbot.evaluation.cases import (  # noqa: E402
+    CORPUS_PACKAGE_DIR,
+    EvalCase,
+    Evidence,
+    ExpectedIssue,
+    bundled_corpus_dir,
+    load_case,
+    load_cases,
+)
 from reviewbot.evaluation.report import UNDEFINED, render_json, render_text, report_to_dict  # noqa: E402
-from reviewbot.evaluation.scoring import CaseScore, Counts, DEFAULT_SLACK, Judge, match_findings, normalise_category, ratios, score_case  # noqa: E402
+from reviewbot.evaluation.scoring import (  # noqa: E402
+    DEFAULT_SLACK,
+    CaseScore,
+    Counts,
+    Judge,
+    match_findings,
+    normalise_category,
+    ratios,
+    score_case,
+)
 from reviewbot.evaluation.workspace import materialize_case  # noqa: E402
 
 __all__ = ["CORPUS_PACKAGE_DIR", "CaseScore", "Counts", "DEFAULT_SLACK", "EvalCase", "EvalReport", "Evidence", "ExpectedIssue", "Judge", "Stability", "UNDEFINED", "aggregate", "bundled_corpus_dir", "count_flips", "load_case", "load_cases", "match_findings", "materialize_case", "normalise_category", "ratios", "render_json", "render_text", "report_to_dict", "score_case"]

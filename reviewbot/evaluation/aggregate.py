@@ -1,11 +1,13 @@
 """Scores over the whole corpus and over repeated runs: totals, per category, stability of verdicts."""
 
 from __future__ import annotations
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+
 from reviewbot.core.models import Usage
 from reviewbot.evaluation import SPAN_MARGIN
-from reviewbot.evaluation.scoring import CaseScore, Counts, DEFAULT_SLACK, ratios
+from reviewbot.evaluation.scoring import DEFAULT_SLACK, CaseScore, Counts, ratios
 
 
 @dataclass(frozen=True, slots=True)

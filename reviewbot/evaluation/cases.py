@@ -1,12 +1,13 @@
 """Loading an evaluation corpus: each case's diff.patch, expected.json and optional base/ files."""
 
 from __future__ import annotations
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
 from reviewbot.core.errors import ConfigError
 from reviewbot.core.models import Severity
-
 
 CORPUS_PACKAGE_DIR = "eval_corpus"
 

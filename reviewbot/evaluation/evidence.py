@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from reviewbot.core.errors import ConfigError, ReviewbotError
 
@@ -38,9 +39,9 @@ def evidence_lines(case) -> set[tuple[str, int]]:
 
 def plan_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str]):
     """The plan `reviewbot diff --staged` makes for a materialized case (sends nothing, caches nothing)."""
-    from reviewbot.pipeline import review
-    from reviewbot.evaluation.workspace import materialize_case
     from reviewbot.adapters.git import DiffSpec
+    from reviewbot.evaluation.workspace import materialize_case
+    from reviewbot.pipeline import review
     from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
     repo_dir = workdir / case.name

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reviewbot.pipeline.answer import extract_json
 from reviewbot.core.errors import OutputParseError, ReviewbotError
+from reviewbot.pipeline.answer import extract_json
 from reviewbot.pipeline.prompt import fence
 
 if TYPE_CHECKING:
-    from reviewbot.evaluation.cases import ExpectedIssue
     from reviewbot.adapters.model_client import ChatModel
     from reviewbot.core.models import Finding
+    from reviewbot.evaluation.cases import ExpectedIssue
 
 JUDGE_PROTOCOL = """\
 You grade an automated code reviewer against a known defect. You get a description of the defect that is really

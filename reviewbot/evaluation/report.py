@@ -1,10 +1,11 @@
 """The eval report as text or JSON."""
 
 from __future__ import annotations
+
 import json
+
 from reviewbot.evaluation.aggregate import EvalReport
 from reviewbot.evaluation.scoring import Counts, ratios
-
 
 UNDEFINED = "\u2014"  # an em dash: a ratio with nothing to divide by
 

@@ -1,13 +1,14 @@
 """Matching findings to a case's expected issues and scoring one case: precision, recall, F1, the verdict."""
 
 from __future__ import annotations
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from reviewbot.core.blocking import severity_blocks
 from reviewbot.core.models import Finding, Severity
 from reviewbot.evaluation import MATCH_RULES, SPAN_MARGIN
 from reviewbot.evaluation.cases import EvalCase, ExpectedIssue, _normalise_path
-from reviewbot.core.blocking import severity_blocks
-
 
 DEFAULT_SLACK = 2
 

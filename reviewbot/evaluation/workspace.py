@@ -1,14 +1,14 @@
 """A case as a real git repository in a temporary folder: its base files committed, its patch staged."""
 
 from __future__ import annotations
+
 import os
 import shutil
 import subprocess
-from dataclasses import replace
 from pathlib import Path
+
 from reviewbot.core.errors import ConfigError, GitError
 from reviewbot.evaluation.cases import EvalCase
-
 
 # Fixed identity and dates make a materialized case byte-identical on every run, so request caching and
 # determinism checks see the same repository each time.

@@ -11,7 +11,7 @@ import keyword
 import posixpath
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 LANGUAGES = {".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
              ".cjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
@@ -243,7 +243,7 @@ def _ts_parser(lang: str):
     return parsers[lang]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ts_language(lang: str):
     try:
         import tree_sitter

@@ -23,17 +23,26 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from reviewbot.pipeline.code_outline import (
-    VALUES, Definition, Outline, is_interesting, language_of, names_a_module, outline, references, resolve_module,
+    VALUES,
+    Definition,
+    Outline,
+    is_interesting,
+    language_of,
+    names_a_module,
+    outline,
+    references,
+    resolve_module,
 )
 from reviewbot.pipeline.tokens import estimate_tokens
 
 if TYPE_CHECKING:
-    from reviewbot.core.models import Chunk, FileDiff
     from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.core.models import Chunk, FileDiff
 
 FULL_ENCLOSING_LINES = 60  # an enclosing definition up to this long is shown whole
 WINDOW_LINES = 8  # else: lines shown on each side of a change inside it

@@ -2,23 +2,26 @@
 vote over samples, verify, and return the result. Prints nothing."""
 
 from __future__ import annotations
+
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from reviewbot.core.errors import ContextOverflowError, ModelError, OutputParseError
+from reviewbot.core.models import Chunk, Diff, DropReason, Finding, ReviewResult, Skipped, Usage
 from reviewbot.pipeline import findings as findings_mod
 from reviewbot.pipeline.answer import ParsedAnswer, complete_findings, parse_answer
-from reviewbot.core.errors import ContextOverflowError, ModelError, OutputParseError
-from reviewbot.core.models import Chunk, Diff, Finding, ReviewResult, Skipped, Usage
-from reviewbot.core.models import DropReason
-from reviewbot.pipeline.prompt import PROTOCOL_VERSION, build_messages, retry_message
 from reviewbot.pipeline.plan_records import Plan, PlannedRequest
+from reviewbot.pipeline.prompt import PROTOCOL_VERSION, build_messages, retry_message
+
 if TYPE_CHECKING:
+    from reviewbot.adapters.model_client import ChatModel
     from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.config import Settings
-    from reviewbot.adapters.model_client import ChatModel
 
 
 @dataclass
@@ -342,8 +345,8 @@ def execute(
     tools=None,
 ) -> ReviewResult:
     """`tools` (reviewbot.pipeline.model_tools.ToolUse, optional) lets the named agents' models look around the repository."""
-    from reviewbot.pipeline.budget import request_budget
     from reviewbot.adapters.request_flow import RequestGate
+    from reviewbot.pipeline.budget import request_budget
 
     requests = the_plan.requests
     aliases = dict(the_plan.path_aliases)

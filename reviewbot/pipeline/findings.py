@@ -9,11 +9,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
 
-from reviewbot.core.models import Diff, FileDiff, Finding, LineIndex, squash
-from reviewbot.core.models import DropReason
+from reviewbot.core.models import Diff, DropReason, FileDiff, Finding, LineIndex, squash
 
 FILTER_MODES = ("added", "diff_context", "file", "nofilter")
 

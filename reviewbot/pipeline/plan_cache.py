@@ -30,18 +30,19 @@ import os
 import pickle
 import sys
 import zlib
+from collections.abc import Callable, Sequence
 from importlib.machinery import PathFinder
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from reviewbot.core.models import Diff
 
 if TYPE_CHECKING:
-    from reviewbot.rules.agents import Agent
+    from reviewbot.adapters.repository_files import FileSource
     from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.config import Settings
     from reviewbot.pipeline.plan_records import Plan
-    from reviewbot.adapters.repository_files import FileSource
+    from reviewbot.rules.agents import Agent
 
 PLAN_CACHE_FORMAT = "1"
 # Every reviewbot module whose code runs inside review.plan, by import name.
@@ -73,8 +74,8 @@ def plan_key(
     model_for: Callable[[Agent], str],
 ) -> str | None:
     """The cache key of the plan these inputs give, or None when they cannot be named cheaply and exactly."""
-    from reviewbot.pipeline.budget import request_budget
     from reviewbot.adapters.result_cache import cache_key
+    from reviewbot.pipeline.budget import request_budget
     from reviewbot.rules.standards import standards_sources
 
     digest = getattr(diff.files, "source_digest", None)

@@ -3,9 +3,10 @@
 code that makes them."""
 
 from __future__ import annotations
+
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+
 from reviewbot.core.models import Chunk, Coverage, Diff, FileDiff, Finding, Skipped
 from reviewbot.pipeline.prompt import PromptParts
 

@@ -6,20 +6,19 @@ planned requests, in parallel, through the cache. Neither prints anything: the C
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
-from reviewbot.core.models import Chunk, Coverage, Diff, FileDiff, Finding, Skipped
-from reviewbot.core.models import FindingSource
-from reviewbot.pipeline.prompt import PromptParts, build_messages, instructions_for, remembering_renderer
+from reviewbot.core.models import Chunk, Coverage, Diff, FileDiff, Finding, FindingSource, Skipped
 from reviewbot.pipeline.plan_records import Plan, PlannedRequest
+from reviewbot.pipeline.prompt import PromptParts, build_messages, instructions_for, remembering_renderer
 
 if TYPE_CHECKING:
-    from reviewbot.rules.agents import Agent
-    from reviewbot.adapters.result_cache import ResultCache
-    from reviewbot.config import Settings
-    from reviewbot.adapters.reviewed_revision import ReviewedTree
     from reviewbot.adapters.repository_files import FileSource
+    from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.config import Settings
+    from reviewbot.rules.agents import Agent
 
 
 # -- planning --------------------------------------------------------------------------------------------
@@ -118,8 +117,8 @@ def _sort(f: FileDiff, reason: str | None, keep: list[FileDiff], skipped: list[S
 def _secrets_in_paths(diff: Diff) -> list[Finding]:
     """A token in a file's name is committed like any other; report it locally (the name itself is redacted)."""
     from reviewbot.core.models import Severity
-    from reviewbot.secrets.scanning import find_secrets
     from reviewbot.secrets.local_findings import secret_phrase
+    from reviewbot.secrets.scanning import find_secrets
 
     found = []
     for f in diff.files:
@@ -181,8 +180,8 @@ def plan(
     if not settings.cache:
         return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
                           reviewed=reviewed)
-    from reviewbot.pipeline import plan_cache as plancache
     from reviewbot.adapters.result_cache import ResultCache, cache_key
+    from reviewbot.pipeline import plan_cache as plancache
 
     key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
     if key is None:
@@ -212,10 +211,10 @@ def _make_plan(
 ) -> Plan:
     from reviewbot.pipeline.budget import request_budget
     from reviewbot.pipeline.chunking import make_chunks
-    from reviewbot.secrets.redaction import redact
-    from reviewbot.secrets.local_findings import secret_findings
-    from reviewbot.rules.standards import discover_standards, render_standards, standards_for_file
     from reviewbot.pipeline.tokens import estimate_tokens
+    from reviewbot.rules.standards import discover_standards, render_standards, standards_for_file
+    from reviewbot.secrets.local_findings import secret_findings
+    from reviewbot.secrets.redaction import redact
 
     reviewable, skipped = classify(diff, settings, content)
     local = tuple(secret_findings(diff)) + tuple(_secrets_in_paths(diff)) if settings.secret_scan else ()
@@ -371,8 +370,8 @@ def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
     if reviewed is None or not settings.context or settings.context_budget <= 0:
         return None
     from reviewbot.pipeline.context import ContextBuilder
-    from reviewbot.secrets.sensitive_files import is_sensitive_path
     from reviewbot.pipeline.skip import glob_match
+    from reviewbot.secrets.sensitive_files import is_sensitive_path
 
     def excluded(path: str) -> bool:
         return is_sensitive_path(path) or any(glob_match(g, path) for g in settings.exclude)
@@ -384,8 +383,8 @@ def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
 def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...], render,
                   settings: Settings, agent: str, budget_tokens: int) -> tuple[dict, ...]:
     """The chunk's messages with its context added, within what is left of the request budget."""
-    from reviewbot.secrets.redaction import redact
     from reviewbot.pipeline.tokens import estimate_tokens
+    from reviewbot.secrets.redaction import redact
 
     used = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens + 100
     text = context.for_chunk(chunk, room_tokens=budget_tokens - used, agent=agent)

@@ -19,19 +19,19 @@ Decisions:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from reviewbot.pipeline.answer import as_int, extract_json
 from reviewbot.core.errors import ModelError, OutputParseError
-from reviewbot.core.models import Chunk, FileDiff, Finding, Usage
+from reviewbot.core.models import Chunk, FileDiff, Finding, FindingSource, Usage
+from reviewbot.pipeline.answer import as_int, extract_json
 from reviewbot.pipeline.prompt import fence, render_chunk
-from reviewbot.core.models import FindingSource
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.adapters.model_client import ChatModel
+    from reviewbot.adapters.result_cache import ResultCache
 
 # Part of every verification cache key: bump when the protocol text or the verdict contract changes.
 VERIFY_PROTOCOL_VERSION = "1"

@@ -55,7 +55,7 @@ def _limits(result: ReviewResult, limit: int) -> dict[Severity, int]:
     """How many annotations of each type to print. When some must be left out, one notice slot is kept free
     for our own notice saying so (it counts against the notice limit like any other)."""
     limit = max(limit, 1)
-    limits = {sev: limit for sev in Severity}
+    limits = dict.fromkeys(Severity, limit)
     if any(sum(1 for f in result.findings if f.severity is sev) > limit for sev in Severity):
         limits[Severity.INFO] = limit - 1
     return limits
@@ -63,7 +63,7 @@ def _limits(result: ReviewResult, limit: int) -> dict[Severity, int]:
 
 def render_github(result: ReviewResult, options: ReportOptions) -> str:
     limits = _limits(result, options.annotation_limit)
-    printed = {sev: 0 for sev in Severity}
+    printed = dict.fromkeys(Severity, 0)
     lines: list[str] = []
     left_out: list[Finding] = []
     for finding in result.findings:

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 
 from reviewbot.core.models import Finding, ReviewResult
-from reviewbot.reporters.suggestion import advice, advice_heading, replacement
 from reviewbot.reporters.base import (
     TOOL_NAME,
     ReportOptions,
@@ -23,6 +22,7 @@ from reviewbot.reporters.base import (
     sanitize_terminal,
     severity_counts,
 )
+from reviewbot.reporters.suggestion import advice, advice_heading, replacement
 
 SIZE_LIMIT = 1024 * 1024  # bytes; GitHub rejects a larger step summary
 _SAFETY_MARGIN = 16 * 1024  # room for the truncation notes

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.core.models import ReviewResult
-from reviewbot.core.models import DropReason
+from reviewbot.core.models import DropReason, ReviewResult
 from reviewbot.reporters.base import (
     ReportOptions,
     blocking_findings,

@@ -16,13 +16,13 @@ Decisions:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
+from reviewbot.adapters.repository_files import FileSource, shown
 from reviewbot.core.errors import ConfigError
 from reviewbot.rules.frontmatter import split_front_matter, text_value
-from reviewbot.adapters.repository_files import FileSource, shown
 
 REPO_AGENTS_DIR = ".claude/agents"
 DEFAULT_AGENT = "senior-backend-engineer"

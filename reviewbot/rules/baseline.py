@@ -19,14 +19,13 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
-from reviewbot.core.errors import ConfigError, ReviewbotError
-from reviewbot.core.models import Finding
 from reviewbot.adapters.repository_files import FileSource
-from reviewbot.core.models import FindingSource
+from reviewbot.core.errors import ConfigError, ReviewbotError
+from reviewbot.core.models import Finding, FindingSource
 
 VERSION = 1
 MAX_SHOWN_TEXT = 200  # characters of line_text / message kept in the file for people to read

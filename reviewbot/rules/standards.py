@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any
 
+from reviewbot.adapters.repository_files import FileSource, RepoFileRefused, refuse, relative_repo_path, shown
 from reviewbot.core.errors import ConfigError
 from reviewbot.rules.frontmatter import split_front_matter
-from reviewbot.adapters.repository_files import FileSource, RepoFileRefused, refuse, relative_repo_path, shown
 
 ROOT_FILES = (
     "CLAUDE.md",

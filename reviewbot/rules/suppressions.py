@@ -17,11 +17,10 @@ so a wrong guess turns the fallback off rather than read the wrong line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
-from reviewbot.core.models import Diff, Finding
-from reviewbot.core.models import DropReason, FindingSource
+from reviewbot.core.models import Diff, DropReason, Finding, FindingSource
 
 Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[str, int]]"]
 
@@ -161,9 +160,7 @@ def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
     line_text = line_texts(ctx, diff)
     filters: list[Filter] = [suppression_filter(line_text)]
     if use_baseline:
-        from reviewbot.rules.baseline import read_baseline
-
-        from reviewbot.rules.baseline import from_repository
+        from reviewbot.rules.baseline import from_repository, read_baseline
 
         baseline = read_baseline(ctx.source, ctx.settings.baseline, ctx.repo.root,
                                  from_repository=from_repository(ctx.settings))

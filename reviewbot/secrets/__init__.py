@@ -30,10 +30,10 @@ tests/secrets/test_limits.py times the worst inputs we know.
 from __future__ import annotations
 
 # The package's public names, wherever they live inside it.
-from reviewbot.secrets.local_findings import CATEGORY, file_secrets, secret_findings, secret_phrase  # noqa: E402
-from reviewbot.secrets.records import PRIVATE_KEY, SECRET_ASSIGNMENT, SecretHit  # noqa: E402
-from reviewbot.secrets.redaction import Position, placeholder, redact, redact_file_diff  # noqa: E402
-from reviewbot.secrets.scanning import find_secrets  # noqa: E402
-from reviewbot.secrets.sensitive_files import is_sensitive_path, sensitive_reason  # noqa: E402
+from reviewbot.secrets.local_findings import CATEGORY, file_secrets, secret_findings, secret_phrase
+from reviewbot.secrets.records import PRIVATE_KEY, SECRET_ASSIGNMENT, SecretHit
+from reviewbot.secrets.redaction import Position, placeholder, redact, redact_file_diff
+from reviewbot.secrets.scanning import find_secrets
+from reviewbot.secrets.sensitive_files import is_sensitive_path, sensitive_reason
 
 __all__ = ["CATEGORY", "PRIVATE_KEY", "Position", "SECRET_ASSIGNMENT", "SecretHit", "file_secrets", "find_secrets", "is_sensitive_path", "placeholder", "redact", "redact_file_diff", "secret_findings", "secret_phrase", "sensitive_reason"]

@@ -1,13 +1,21 @@
 """The detection rules: detect-secrets' plugins (imported only when their cheap gate could match) and our own token and assignment rules, in priority order."""
 
 from __future__ import annotations
+
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
-from reviewbot.secrets.literals import _basic_credentials_ok, _has_digit_and_letter, _jwt_shape_ok, _literal_secret, _mixed_token, _name_class
-from reviewbot.secrets.records import PRIVATE_KEY, SECRET_ASSIGNMENT
 
+from reviewbot.secrets.literals import (
+    _basic_credentials_ok,
+    _has_digit_and_letter,
+    _jwt_shape_ok,
+    _literal_secret,
+    _mixed_token,
+    _name_class,
+)
+from reviewbot.secrets.records import PRIVATE_KEY, SECRET_ASSIGNMENT
 
 _STEP = 2048  # the default window step for searching long lines: see _windowed
 

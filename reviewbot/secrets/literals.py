@@ -1,13 +1,12 @@
 """Telling a literal secret from code and placeholders: names that mean a credential, values that look random."""
 
 from __future__ import annotations
+
 import base64
 import binascii
 import math
 import re
 from collections import Counter
-from reviewbot.secrets.redaction import placeholder
-
 
 # No "«" inside: a line of unclosed "«REDACTED:" would otherwise make every one of them scan to the line's end.
 _PLACEHOLDER_RE = re.compile(r"«REDACTED:[^»«\n]*»")

@@ -1,13 +1,13 @@
 """Committed secrets as findings, reported without a model (so they block even when the model is down)."""
 
 from __future__ import annotations
+
 import dataclasses
-from reviewbot.core.models import Diff, FileDiff, Finding, Severity
-from reviewbot.core.models import FindingSource
+
+from reviewbot.core.models import Diff, FileDiff, Finding, FindingSource, Severity
 from reviewbot.secrets.records import SecretHit
 from reviewbot.secrets.redaction import _group, _scan_positions, _side
 from reviewbot.secrets.sensitive_files import sensitive_reason
-
 
 CATEGORY = "secrets"
 _ADVICE = "remove it, load it from the environment or a secret store, and revoke it if it was ever pushed"

@@ -1,8 +1,8 @@
 """What a scan finds: a SecretHit (kind, line, span) and the kind names other modules test for."""
 
 from __future__ import annotations
-from dataclasses import dataclass
 
+from dataclasses import dataclass
 
 PRIVATE_KEY = "private key"
 SECRET_ASSIGNMENT = "secret assignment"

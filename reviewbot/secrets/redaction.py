@@ -1,10 +1,12 @@
 """Replacing secrets with «REDACTED:kind» placeholders in text and in a file's diff, before anything is sent."""
 
 from __future__ import annotations
+
 import bisect
 import dataclasses
 import itertools
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+
 from reviewbot.core.models import FileDiff
 from reviewbot.secrets.detectors import _ASSIGNMENT_PRIORITY, _RANKS
 from reviewbot.secrets.records import PRIVATE_KEY, SecretHit

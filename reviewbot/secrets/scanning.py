@@ -1,17 +1,33 @@
 """Scanning text for secrets in time linear in its length: private-key blocks, windowed searches of long lines, the rules' needles."""
 
 from __future__ import annotations
+
 import bisect
 import functools
 import hashlib
 import itertools
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
-from reviewbot.secrets.detectors import _ASSIGNMENT_NEEDLES, _ASSIGNMENT_PRIORITY, _LIBRARY_PLUGINS, _OWN_BASE, _OWN_RULES, _OWN_TOKEN_RULES, _QUOTED_ASSIGNMENT, _Rule, _SLOT, _STEP, _UNQUOTED_ASSIGNMENT, _assignment_check, _library_kind, _plugin_rules
+
+from reviewbot.secrets.detectors import (
+    _ASSIGNMENT_NEEDLES,
+    _ASSIGNMENT_PRIORITY,
+    _LIBRARY_PLUGINS,
+    _OWN_BASE,
+    _OWN_RULES,
+    _OWN_TOKEN_RULES,
+    _QUOTED_ASSIGNMENT,
+    _SLOT,
+    _STEP,
+    _UNQUOTED_ASSIGNMENT,
+    _assignment_check,
+    _library_kind,
+    _plugin_rules,
+    _Rule,
+)
 from reviewbot.secrets.literals import _ALLOWLIST_RE, _PLACEHOLDER_RE, _is_placeholder
 from reviewbot.secrets.records import PRIVATE_KEY, SECRET_ASSIGNMENT, SecretHit
-
 
 _BEGIN_KEY = re.compile(r"-{4,5} ?BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)? ?-{4,5}")
 _END_KEY = re.compile(r"-{4,5} ?END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)? ?-{4,5}")

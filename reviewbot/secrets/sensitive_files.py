@@ -1,8 +1,8 @@
 """Files that are secrets by their name alone: private keys, .env files, credential stores, Terraform state."""
 
 from __future__ import annotations
-import re
 
+import re
 
 _KEY_FILE_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".pkcs12", ".p8", ".jks", ".keystore", ".ppk", ".keytab",
                       ".kdbx")

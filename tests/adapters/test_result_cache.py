@@ -144,7 +144,7 @@ def test_concurrent_threads(cache: ResultCache) -> None:
                 cache.put(key, f"{n}:{i}")
                 assert cache.get(key) == f"{n}:{i}"
                 cache.get(cache_key(str((n + 1) % 8), str(i)))  # read what others write
-        except BaseException as err:  # noqa: BLE001 - collected and re-raised in the main thread
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]

@@ -15,10 +15,9 @@ import threading
 
 import pytest
 
-from reviewbot.pipeline import review
-from reviewbot.pipeline import execution
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.adapters.model_client import ChatModel
+from reviewbot.pipeline import execution, review
 from reviewbot.session import collect_diff, load_agents, make_model_factory, model_for_agent, prepare
 from tests.helpers import TEST_MODEL
 

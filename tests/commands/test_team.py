@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewbot.config import KEYS, load_settings
 from reviewbot.adapters.repository_files import MemorySource
 from reviewbot.commands.init import HOOK_ENTRY, config_template
+from reviewbot.config import KEYS, load_settings
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 

@@ -15,10 +15,10 @@ import threading
 
 import pytest
 
-from reviewbot.pipeline.budget import FOCUS_CAP_TOKENS, known_context_window, request_budget
+from reviewbot.adapters.request_flow import RequestGate
 from reviewbot.config import load_settings
 from reviewbot.core.errors import ModelError
-from reviewbot.adapters.request_flow import RequestGate
+from reviewbot.pipeline.budget import FOCUS_CAP_TOKENS, known_context_window, request_budget
 from tests.helpers import Fail
 
 FILES = 16

@@ -257,7 +257,7 @@ def test_repo_config_pointing_at_a_remote_host_is_refused_without_connecting(rep
         while time.monotonic() < deadline:
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:  # the listener was closed: the test is over
                 break

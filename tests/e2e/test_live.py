@@ -15,7 +15,6 @@ machine (a loaded one is slower: the timeout is generous).
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 

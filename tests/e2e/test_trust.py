@@ -598,8 +598,8 @@ def test_the_most_hostile_repository_through_every_command(repo, outside, tmp_pa
 
 def test_no_python_traceback_for_a_repository_that_is_a_symlink_farm(tmp_path, model_server):
     # Sanity for the helper itself: open_repo_file refuses /proc and devices reached through links.
-    from reviewbot.core.errors import ConfigError
     from reviewbot.adapters.repository_files import open_repo_file
+    from reviewbot.core.errors import ConfigError
 
     root = tmp_path / "r"
     root.mkdir()

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from reviewbot.core.errors import ConfigError
-from reviewbot.evaluation.cases import EvalCase, ExpectedIssue, bundled_corpus_dir, load_cases
+from reviewbot.core.models import Finding, Severity, Usage
+from reviewbot.evaluation import SPAN_MARGIN
 from reviewbot.evaluation.aggregate import aggregate, count_flips
+from reviewbot.evaluation.cases import EvalCase, ExpectedIssue, bundled_corpus_dir, load_cases
+from reviewbot.evaluation.report import render_json, render_text
 from reviewbot.evaluation.scoring import match_findings, normalise_category, ratios, score_case
 from reviewbot.evaluation.workspace import materialize_case
-from reviewbot.evaluation import SPAN_MARGIN
-from reviewbot.evaluation.report import render_json, render_text
-from reviewbot.core.models import Finding, Severity, Usage
 
 
 def finding(path: str, line: int, end: int | None = None, *, category: str = "bug", severity=Severity.ERROR):

@@ -7,10 +7,10 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from reviewbot.pipeline.answer import parse_answer
 from reviewbot.core.errors import OutputParseError
-from reviewbot.pipeline.findings import anchor, apply_budget, deduplicate, filter_findings
 from reviewbot.core.models import Diff, FileDiff, Finding, Hunk, Line, Severity
+from reviewbot.pipeline.answer import parse_answer
+from reviewbot.pipeline.findings import anchor, apply_budget, deduplicate, filter_findings
 
 
 def _file(path="app.py", start=10, texts=("a = 1", "b = 2", "c = 3"), added=(1,)):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.pipeline.answer import MAX_ANSWER_CHARS, complete_findings, is_looping, parse_answer
 from reviewbot.core.errors import OutputParseError
+from reviewbot.pipeline.answer import MAX_ANSWER_CHARS, complete_findings, is_looping, parse_answer
 from tests.helpers import Fail, GitRepo
 from tests.helpers.model_server import error_body
 

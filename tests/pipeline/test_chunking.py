@@ -9,12 +9,11 @@ import re
 from collections.abc import Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from reviewbot.pipeline.chunking import MIN_DIFF_TOKENS, chunk_cost, make_chunks
 from reviewbot.core.errors import ConfigError
 from reviewbot.core.models import Chunk, FileDiff, Hunk, Line
+from reviewbot.pipeline.chunking import MIN_DIFF_TOKENS, chunk_cost, make_chunks
 from reviewbot.pipeline.tokens import estimate_tokens
 
 OVERHEAD = 1_500

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.pipeline import review
-from reviewbot.pipeline.context import lines_shown
+from reviewbot.adapters.git import DiffSpec
 from reviewbot.evaluation.cases import bundled_corpus_dir, load_case, load_cases
 from reviewbot.evaluation.workspace import materialize_case
-from reviewbot.adapters.git import DiffSpec
+from reviewbot.pipeline import review
+from reviewbot.pipeline.context import lines_shown
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "context_off_requests.json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reviewbot.pipeline.findings import PARTIAL_REACH, anchor, filter_findings
 from reviewbot.core.models import Diff, FileDiff, Finding, Hunk, Line, Severity
+from reviewbot.pipeline.findings import PARTIAL_REACH, anchor, filter_findings
 
 
 def _file(texts, *, added=None, start=1, path="src/x.c"):

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.pipeline import plan_cache as plancache
-from reviewbot.pipeline import review
-from reviewbot.adapters.result_cache import ResultCache
 from reviewbot.adapters.diff_parser import ParsedFiles, parse_diff
 from reviewbot.adapters.git import DiffSpec
+from reviewbot.adapters.result_cache import ResultCache
 from reviewbot.core.models import Diff
+from reviewbot.pipeline import plan_cache as plancache, review
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
 TOKEN = "ghp_R8fK2mQ9xL4vT7wZ1pN6sJ3hB5cD0eA9gF2k"  # a GitHub token's shape, not a real one

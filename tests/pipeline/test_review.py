@@ -6,12 +6,19 @@ estimate of a whole request is only worked out when something (--dry-run) asks f
 
 from __future__ import annotations
 
-from reviewbot.pipeline import review
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.core.models import Chunk, FileDiff, Hunk, Line
-from reviewbot.pipeline.prompt import PromptParts, build_messages, fence, remembering_renderer, render_chunk, render_file
-from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
+from reviewbot.pipeline import review
+from reviewbot.pipeline.prompt import (
+    PromptParts,
+    build_messages,
+    fence,
+    remembering_renderer,
+    render_chunk,
+    render_file,
+)
 from reviewbot.pipeline.tokens import estimate_tokens
+from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
 
 def _file(path: str, text: str) -> FileDiff:

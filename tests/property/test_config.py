@@ -8,10 +8,9 @@ import string
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from reviewbot.config import KEYS, key_for_endpoint, load_settings
-from reviewbot.core.errors import ConfigError
 from reviewbot.adapters.repository_files import MemorySource
-from reviewbot.config import toml_literal as toml_value
+from reviewbot.config import KEYS, key_for_endpoint, load_settings, toml_literal as toml_value
+from reviewbot.core.errors import ConfigError
 
 _scalars = st.one_of(
     st.booleans(),

@@ -12,8 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reviewbot.adapters import diff_parser as diffparse
 from reviewbot.adapters.diff_parser import parse_diff

@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reviewbot.adapters.diff_parser import parse_diff
 from reviewbot.adapters.git import EMPTY_TREE, DiffSpec, Repository

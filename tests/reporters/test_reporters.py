@@ -13,8 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from reviewbot.core.errors import ConfigError
 from reviewbot.core.models import Finding, ReviewResult, Severity, Skipped, Usage

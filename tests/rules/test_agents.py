@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.adapters.repository_files import MemorySource, WorktreeSource
+from reviewbot.core.errors import ConfigError
 from reviewbot.rules.agents import (
     DEFAULT_AGENT,
     Agent,
@@ -14,8 +16,6 @@ from reviewbot.rules.agents import (
     resolve_model_alias,
     user_agents_dir,
 )
-from reviewbot.core.errors import ConfigError
-from reviewbot.adapters.repository_files import MemorySource, WorktreeSource
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents"
 SEED = FIXTURES / "senior-backend-engineer.md"

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import Finding, Severity
 from reviewbot.rules.baseline import (
     Baseline,
     BaselineEntry,
@@ -15,8 +17,6 @@ from reviewbot.rules.baseline import (
     parse_baseline,
     render_baseline,
 )
-from reviewbot.core.errors import ConfigError
-from reviewbot.core.models import Finding, Severity
 
 BASE = "".join(f"value_{i} = {i}\n" for i in range(1, 21))  # app/service.py, 20 lines
 SLEEP = "    time.sleep(5)"

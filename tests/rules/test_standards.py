@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.core.errors import ConfigError
 from reviewbot.adapters.repository_files import MemorySource, WorktreeSource
+from reviewbot.core.errors import ConfigError
 from reviewbot.rules.standards import (
     StandardsDoc,
     _glob_match,

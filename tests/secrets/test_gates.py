@@ -18,12 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from reviewbot import secrets
-from reviewbot.secrets import records
-from reviewbot.secrets import scanning
+from reviewbot.secrets import records, scanning
 from reviewbot.secrets.detectors import _LIBRARY_PLUGINS, _SLOT
 from reviewbot.secrets.scanning import find_secrets
 

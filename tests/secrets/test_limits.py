@@ -17,16 +17,13 @@ import string
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from reviewbot import secrets
-from reviewbot.secrets import literals
-from reviewbot.secrets import scanning
 from reviewbot.core.models import Diff, FileDiff, Hunk, Line
-from reviewbot.secrets.scanning import find_secrets
-from reviewbot.secrets.redaction import redact, redact_file_diff
+from reviewbot.secrets import literals, scanning
 from reviewbot.secrets.local_findings import secret_findings
+from reviewbot.secrets.redaction import redact, redact_file_diff
+from reviewbot.secrets.scanning import find_secrets
 
 ALNUM = string.ascii_letters + string.digits
 LENGTH = 120_000  # characters of each hostile line

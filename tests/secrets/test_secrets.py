@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from reviewbot.core.models import Diff, FileDiff, Hunk, Line, Severity
+from reviewbot.secrets.local_findings import secret_findings
 from reviewbot.secrets.records import SecretHit
+from reviewbot.secrets.redaction import redact, redact_file_diff
 from reviewbot.secrets.scanning import find_secrets
 from reviewbot.secrets.sensitive_files import is_sensitive_path
-from reviewbot.secrets.redaction import redact, redact_file_diff
-from reviewbot.secrets.local_findings import secret_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 ALNUM = string.ascii_letters + string.digits

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-
 MAX_COMMENTS_PER_REVIEW = 30  # what reviewdog sends at most; larger reviews are slow and easily rejected
 PR_DIFF_CONTEXT = 3  # GitHub shows 3 lines around each change: only those lines take a RIGHT-side comment
 API_VERSION = "2022-11-28"
@@ -57,7 +56,16 @@ class PullRequest:
 
 # The package's public names, wherever they live inside it.
 from reviewbot.adapters.github.client import GitHubClient  # noqa: E402
-from reviewbot.adapters.github.comments import ExistingComment, body_entry, body_fingerprints, comment_body, fence, is_ours, neutralise, read_comment  # noqa: E402
+from reviewbot.adapters.github.comments import (  # noqa: E402
+    ExistingComment,
+    body_entry,
+    body_fingerprints,
+    comment_body,
+    fence,
+    is_ours,
+    neutralise,
+    read_comment,
+)
 from reviewbot.adapters.github.placement import Placement, fingerprints, flagged_text, placement  # noqa: E402
 from reviewbot.adapters.github.posting import PostOutcome, post_review, summary_text  # noqa: E402
 from reviewbot.adapters.github.review_plan import NewComment, ReviewPlan, plan_review  # noqa: E402

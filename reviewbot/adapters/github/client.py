@@ -1,14 +1,16 @@
 """GitHub's REST API over urllib: authenticated requests, pagination, same-origin redirects, API errors."""
 
 from __future__ import annotations
+
 import http.client
 import json
 import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
+
+from reviewbot.adapters.github import _LINK_NEXT, API_VERSION, GitHubError
 from reviewbot.reporters.base import sanitize_terminal
-from reviewbot.adapters.github import API_VERSION, GitHubError, _LINK_NEXT
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):

@@ -1,12 +1,23 @@
 """What a comment says (neutralised model text, suggestion blocks, the hidden fingerprint marker) and reading the comments already there."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+
+from reviewbot.adapters.github import (
+    _BACKTICK_RUN,
+    _FENCE_RUN,
+    _MARKER,
+    _MARKER_AT_END,
+    _MARKER_IN_LIST,
+    _MENTION,
+    _RESOLVED,
+    _SUGGESTION_FENCE,
+)
 from reviewbot.core.models import Finding
 from reviewbot.reporters.base import sanitize_terminal
 from reviewbot.reporters.suggestion import advice, advice_heading, replacement
-from reviewbot.adapters.github import _BACKTICK_RUN, _FENCE_RUN, _MARKER, _MARKER_AT_END, _MARKER_IN_LIST, _MENTION, _RESOLVED, _SUGGESTION_FENCE
 
 
 def neutralise(text: str) -> str:

@@ -1,10 +1,12 @@
 """Where a finding's comment goes on the pull request (a diff line GitHub shows, or the review body) and its stable fingerprint."""
 
 from __future__ import annotations
+
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+
 from reviewbot.core.models import Diff, FileDiff, Finding
 
 

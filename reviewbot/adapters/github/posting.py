@@ -1,14 +1,16 @@
 """post_review: read the pull request's comments, write the plan, report what was done."""
 
 from __future__ import annotations
+
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
-from reviewbot.core.models import Diff, Finding, Severity
-from reviewbot.adapters.github import GitHubError, MAX_COMMENTS_PER_REVIEW, PullRequest, _MARKER, _MARKER_AT_END
+
+from reviewbot.adapters.github import _MARKER, _MARKER_AT_END, MAX_COMMENTS_PER_REVIEW, GitHubError, PullRequest
 from reviewbot.adapters.github.client import GitHubClient
 from reviewbot.adapters.github.comments import _inline, body_fingerprints, is_ours, read_comment
 from reviewbot.adapters.github.review_plan import NewComment, plan_review
+from reviewbot.core.models import Diff, Finding, Severity
 
 
 @dataclass

@@ -1,11 +1,14 @@
 """plan_review: a pure function of (findings, diff, comments already on the pull request) -> what to write."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
-from reviewbot.core.models import Diff, Finding
+from typing import Any
+
 from reviewbot.adapters.github.comments import ExistingComment, _retired_body, body_entry, comment_body
 from reviewbot.adapters.github.placement import fingerprints, placement
+from reviewbot.core.models import Diff, Finding
 
 
 @dataclass(frozen=True, slots=True)
