@@ -109,7 +109,7 @@ def _url(v: Any) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ValueError("expected an http:// or https:// URL with a host, e.g. https://api.openai.com/v1")
     try:
-        parts.port
+        _ = parts.port  # reading it checks the port
     except ValueError:
         raise ValueError("the URL's port is not a number from 0 to 65535") from None
     return text

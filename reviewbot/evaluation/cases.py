@@ -130,7 +130,7 @@ def _read_expected(name: str, path: Path) -> tuple[str, tuple[ExpectedIssue, ...
         path_value = raw.get("path")
         if not isinstance(path_value, str) or not path_value.strip():
             raise invalid(f'{where} needs a non-empty "path"')
-        start, end = _parse_lines(raw.get("lines"), lambda why: invalid(f"{where} {why}"))
+        start, end = _parse_lines(raw.get("lines"), lambda why, where=where: invalid(f"{where} {why}"))
         category = raw.get("category")
         if not isinstance(category, str) or not category.strip():
             raise invalid(f'{where} needs a non-empty "category"')

@@ -23,7 +23,7 @@ def _file(path="app.py", start=10, texts=("a = 1", "b = 2", "c = 3"), added=(1,)
 
 
 def _finding(line, **kw):
-    base = dict(path="app.py", line=line, severity=Severity.ERROR, category="bug", message="m")
+    base = {"path": "app.py", "line": line, "severity": Severity.ERROR, "category": "bug", "message": "m"}
     base.update(kw)
     return Finding(**base)
 

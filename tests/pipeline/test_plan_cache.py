@@ -277,7 +277,7 @@ def test_a_reference_outside_the_diff_is_refused(repo):
         buffer = io.BytesIO()
 
         class Pickler(pickle.Pickler):
-            def persistent_id(self, obj):
+            def persistent_id(self, obj, pid=pid):
                 return pid if obj == "marker" else None
 
         Pickler(buffer, protocol=5).dump(["marker"])

@@ -532,7 +532,8 @@ def test_gitlab_code_quality_validates_with_unique_stable_fingerprints():
 # --- junit --------------------------------------------------------------------------------------------------------
 
 
-def _junit(res, options=ReportOptions()):
+def _junit(res, options=None):
+    options = ReportOptions() if options is None else options
     return ET.fromstring(render("junit", res, options).encode("utf-8"))
 
 
