@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Literal, cast
 
 
 class Severity(enum.IntEnum):
@@ -112,11 +112,11 @@ class FileDiff:
     def new_line_text(self, number: int) -> str | None:
         return self.index.text.get(number)
 
-    def __getstate__(self):
+    def __getstate__(self) -> list[object]:
         # The index is rebuilt on demand; a pickled FileDiff (the plan cache) does not carry it.
         return [getattr(self, f) for f in _FILE_DIFF_STATE]
 
-    def __setstate__(self, state) -> None:
+    def __setstate__(self, state: list[object]) -> None:
         for name, value in zip(_FILE_DIFF_STATE, state):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_index", None)
@@ -137,7 +137,7 @@ class LineIndex:
     shown: frozenset[int]  # added and context lines
     added_sorted: tuple[int, ...]
     shown_sorted: tuple[int, ...]
-    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, hunks: tuple[Hunk, ...]) -> LineIndex:
@@ -157,7 +157,7 @@ class LineIndex:
     def squashed(self) -> dict[int, str]:
         if "squashed" not in self._memo:
             self._memo["squashed"] = {n: squash(t) for n, t in self.text.items()}
-        return self._memo["squashed"]
+        return cast("dict[int, str]", self._memo["squashed"])
 
     @property
     def by_squashed(self) -> dict[str, tuple[int, ...]]:
@@ -168,7 +168,7 @@ class LineIndex:
             for n in self.shown_sorted:
                 by.setdefault(squashed[n], []).append(n)
             self._memo["by_squashed"] = {k: tuple(v) for k, v in by.items()}
-        return self._memo["by_squashed"]
+        return cast("dict[str, tuple[int, ...]]", self._memo["by_squashed"])
 
     def changed(self, mode: str) -> tuple[int, ...]:
         """The sorted lines a finding may sit on: added lines, or in diff_context mode every shown line."""
@@ -186,7 +186,7 @@ class LineIndex:
                 starts.append(at)
                 at += len(squashed[n]) + 1
             self._memo[key] = ("\n".join(squashed[n] for n in numbers), starts)
-        return self._memo[key]
+        return cast("tuple[str, list[int]]", self._memo[key])
 
     @staticmethod
     def any_between(lines: tuple[int, ...], first: int, last: int) -> bool:
@@ -214,10 +214,10 @@ class Diff:
             object.__setattr__(self, "_by_path", by_path)
         return self._by_path.get(path)  # type: ignore[union-attr]
 
-    def __getstate__(self):
+    def __getstate__(self) -> list[object]:
         return [self.files, self.description]
 
-    def __setstate__(self, state) -> None:
+    def __setstate__(self, state: list[object]) -> None:
         object.__setattr__(self, "files", state[0])
         object.__setattr__(self, "description", state[1])
         object.__setattr__(self, "_by_path", None)
