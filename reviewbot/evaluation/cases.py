@@ -102,7 +102,7 @@ def _read_evidence(name: str, path: Path) -> tuple[Evidence, ...]:
         where = f"evidence {index + 1}"
         if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"].strip():
             raise invalid(f'{where} needs a non-empty "path"')
-        start, end = _parse_lines(raw.get("lines"), lambda why: invalid(f"{where} {why}"))
+        start, end = _parse_lines(raw.get("lines"), lambda why, where=where: invalid(f"{where} {why}"))
         out.append(Evidence(_normalise_path(raw["path"]), start, end))
     return tuple(out)
 

@@ -137,7 +137,8 @@ def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outc
                                   cached_tokens=completion.cached_tokens)
     metadata = {"finish_reason": completion.finish_reason, "response_format": completion.response_format,
                 "max_tokens": max_tokens}
-    base = dict(text=completion.text, tokens_out=completion.tokens_out, max_tokens=max_tokens, metadata=metadata)
+    base = {"text": completion.text, "tokens_out": completion.tokens_out, "max_tokens": max_tokens,
+            "metadata": metadata}
     if completion.cut_off:
         return _Try(cut=True, problem="the answer was cut off", **base)
     try:
