@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.adapters.diff_parser import parse_diff  # noqa: E402
-from reviewbot.config import KEYS  # noqa: E402
 from reviewbot.core.models import FileDiff  # noqa: E402
 from reviewbot.pipeline.prompt import render_file  # noqa: E402
 from reviewbot.pipeline.tokens import estimate_tokens  # noqa: E402
@@ -562,9 +561,8 @@ def measure_tokens(report: Report, diff: SyntheticDiff, tokenizer: ExactTokenize
         report.add("tokens", f"PR-Agent format, {tokenizer.name} tokens per changed line", real_theirs)
         report.add("tokens", f"reviewbot / PR-Agent ({tokenizer.name})", real_ours / real_theirs, "x")
     if dry_run_stdout is not None:
-        # The dry run's total counts each request's answer allowance too; what is sent is the rest.
-        total = int(re.search(r"~(\d+) tokens in total", dry_run_stdout).group(1))
-        sent = total - dry_run_requests(dry_run_stdout) * KEYS["max_answer_tokens"].default
+        # The dry run prints the input tokens apart from the answer allowance.
+        sent = int(re.search(r"~([\d,]+) input tokens in total", dry_run_stdout).group(1).replace(",", ""))
         report.add("tokens", "whole requests as sent (protocol, persona, diff), estimated per changed line",
                    sent / lines)
 
