@@ -105,6 +105,18 @@ class ReviewedTree:
             self._texts[path] = self._read(path)
         return self._texts[path]
 
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read these files (those tracked as regular files) in one git run rather than one run each: the changed
+        files of a large diff are all read for their context, and a process per file costs more than the reading."""
+        if self.where == WORKTREE:
+            return  # read from disk, which costs no process
+        files = self.files()
+        wanted = {path: files[path] for path in paths if path in files and path not in self._texts}
+        blobs = self.repo.read_blobs(sorted(set(wanted.values())))
+        for path, blob in wanted.items():
+            if blob in blobs:
+                self._texts[path] = blobs[blob].decode("utf-8", errors="replace")
+
     def _read(self, path: str) -> str | None:
         if self.where == WORKTREE:
             from reviewbot.adapters.git import worktree_source

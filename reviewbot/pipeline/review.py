@@ -245,6 +245,8 @@ def _make_plan(
 
     render = remembering_renderer()
     context = _context_builder(reviewed, settings)
+    if context is not None and reviewed is not None:
+        reviewed.prefetch(f.path for f in reviewable)  # every changed file is read for its context
     sent_by_agent: list[dict[str, set[int]]] = []
     all_standards = rendered(docs_for([f.path for f in files]), settings.max_standards_chars)
     # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
@@ -388,8 +390,14 @@ def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dic
 
     used = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens + 100
     text = context.for_chunk(chunk, room_tokens=budget_tokens - used, agent=agent)
-    if not text:
-        return messages
-    return tuple(build_messages(replace(parts, context=redact(text)[0]), chunk, render))
+    lines = redact(text)[0].splitlines() if text else []
+    while lines:
+        with_context = tuple(build_messages(replace(parts, context="\n".join(lines)), chunk, render))
+        size = sum(estimate_tokens(m["content"]) for m in with_context) + settings.max_answer_tokens
+        if size <= budget_tokens:
+            return with_context
+        # The context's own estimate missed its fence and labels: cut its last lines until the request fits.
+        del lines[-max(1, len(lines) // 10):]
+    return messages
 
 

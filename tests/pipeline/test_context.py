@@ -355,3 +355,20 @@ def test_which_revision_each_kind_of_diff_reviews(repo):
     assert reviewed_where(git, DiffSpec(revisions=(f"{first}..{second}",))) == second
     assert reviewed_where(git, DiffSpec(revisions=(f"{first}...{second}",))) == second
     assert reviewed_where(git, DiffSpec(revisions=(f"{first}..",))) == second  # B left out: HEAD
+
+
+def test_context_never_takes_a_request_past_its_budget(repo):
+    from reviewbot.pipeline.tokens import estimate_tokens
+
+    helpers = "".join(f"def helper_{i}(value):\n" + "".join(f"    value = value + {j}  # step {j} of helper {i}\n"
+                                                            for j in range(8)) + "    return value\n\n\n"
+                      for i in range(40))
+    repo.commit_files({"app/helpers.py": helpers}, "helpers")
+    big = "from app.helpers import " + ", ".join(f"helper_{i}" for i in range(40)) + "\n\n\n" + "".join(
+        f"def use_{i}(x):\n    y = helper_{i % 40}(x)\n    return y * {i}\n\n\n" for i in range(150))
+    repo.write("app/big.py", big)
+    repo.add("app/big.py")
+    the_plan = plan_for(repo.path, DiffSpec(staged=True), max_request_tokens=3000, max_answer_tokens=500)
+    sizes = [sum(estimate_tokens(m["content"]) for m in r.messages) + r.answer_tokens for r in the_plan.requests]
+    assert len(sizes) > 3 and max(sizes) <= 3000, sizes
+    assert any("# Context from the repository" in r.messages[-1]["content"] for r in the_plan.requests)
