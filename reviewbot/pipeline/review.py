@@ -388,12 +388,15 @@ def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dic
     from reviewbot.pipeline.tokens import estimate_tokens
     from reviewbot.secrets.redaction import redact
 
-    used = sum(estimate_tokens(m["content"]) for m in messages) + settings.max_answer_tokens + 100
+    estimates = [estimate_tokens(m["content"]) for m in messages]
+    used = sum(estimates) + settings.max_answer_tokens + 100
     text = context.for_chunk(chunk, room_tokens=budget_tokens - used, agent=agent)
     lines = redact(text)[0].splitlines() if text else []
     while lines:
         with_context = tuple(build_messages(replace(parts, context="\n".join(lines)), chunk, render))
-        size = sum(estimate_tokens(m["content"]) for m in with_context) + settings.max_answer_tokens
+        size = settings.max_answer_tokens + sum(  # only the message that gained the context is estimated again
+            known if m["content"] == old["content"] else estimate_tokens(m["content"])
+            for m, old, known in zip(with_context, messages, estimates))
         if size <= budget_tokens:
             return with_context
         # The context's own estimate missed its fence and labels: cut its last lines until the request fits.
