@@ -223,41 +223,45 @@ class Repository:
             return None
         return bytes(data).decode("utf-8", errors="replace")
 
-    def read_blobs(self, blob_ids: Sequence[str]) -> dict[str, bytes]:
-        """The contents of blobs by id, in one `git cat-file --batch` run; ids git does not hold are left out."""
+    def _cat_file_batch(self, names: Sequence[str]) -> list[bytes | None]:
+        """The blob behind each object name (a blob id, or "rev:path"), in one `git cat-file --batch` run (a round
+        trip per file costs far more on a busy machine); None for a name git does not hold or that is no blob."""
         import tempfile
 
-        if not blob_ids:
-            return {}
+        if not names:
+            return []
         git = _git_module()
-        with tempfile.TemporaryFile() as names:
-            names.write("".join(f"{blob}\n" for blob in blob_ids).encode("ascii"))
-            names.seek(0)
+        with tempfile.TemporaryFile() as batch:
+            batch.write("".join(f"{name}\n" for name in names).encode("utf-8", "surrogateescape"))
+            batch.seek(0)
             try:
-                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=names,
+                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=batch,
                                              stdout_as_string=False, strip_newline_in_stdout=False)
             except git.GitCommandError as exc:
                 raise GitError(_first_error_line(exc, ("cat-file", "--batch"))) from None
-        data, at, blobs = bytes(out), 0, {}
-        for blob in blob_ids:
+        data, at = bytes(out), 0
+        found: list[bytes | None] = []
+        for _ in names:
             eol = data.index(b"\n", at)
             header = data[at:eol].split()
             at = eol + 1
-            if len(header) != 3 or header[-1] == b"missing":
+            if len(header) != 3 or header[-1] == b"missing":  # "<name> missing"
+                found.append(None)
                 continue
             size = int(header[2])
-            if header[1] == b"blob":
-                blobs[blob] = data[at:at + size]
+            found.append(data[at:at + size] if header[1] == b"blob" else None)
             at += size + 1  # the content, then a newline
-        return blobs
+        return found
+
+    def read_blobs(self, blob_ids: Sequence[str]) -> dict[str, bytes]:
+        """The contents of blobs by id, in one git run; ids git does not hold are left out."""
+        return {blob: data for blob, data in zip(blob_ids, self._cat_file_batch(blob_ids)) if data is not None}
 
     def read_heads(self, rev: str, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
         """The first bytes of each file at a revision ("" for the index), for the files that exist there.
 
-        One `git cat-file --batch` run answers every path (a round trip per file costs far more on a busy
-        machine); a name with a line break, which the batch protocol cannot carry, is read on its own."""
-        import tempfile
-
+        One git run answers every path; a name with a line break, which the batch protocol cannot carry, is read on
+        its own."""
         heads: dict[str, str] = {}
         batch = [p for p in paths if "\n" not in p and "\r" not in p]
         for p in paths:
@@ -265,29 +269,9 @@ class Repository:
                 text = self.show_file(rev, p)
                 if text is not None:
                     heads[p] = text[:max_bytes]
-        if not batch:
-            return heads
-        git = _git_module()
-        with tempfile.TemporaryFile() as names:
-            names.write("".join(f"{rev}:{p}\n" for p in batch).encode("utf-8", "surrogateescape"))
-            names.seek(0)
-            try:
-                out = self._repo.git.execute(["git", "--no-optional-locks", "cat-file", "--batch"], istream=names,
-                                             stdout_as_string=False, strip_newline_in_stdout=False)
-            except git.GitCommandError as exc:
-                raise GitError(_first_error_line(exc, ("cat-file", "--batch"))) from None
-        data = bytes(out)
-        at = 0
-        for p in batch:
-            eol = data.index(b"\n", at)
-            header = data[at:eol].split()
-            at = eol + 1
-            if len(header) != 3 or header[-1] == b"missing":  # "<name> missing"
-                continue
-            size = int(header[2])
-            if header[1] == b"blob":
-                heads[p] = data[at:at + min(size, max_bytes)].decode("utf-8", errors="replace")
-            at += size + 1  # the content, then a newline
+        for p, data in zip(batch, self._cat_file_batch([f"{rev}:{p}" for p in batch])):
+            if data is not None:
+                heads[p] = data[:max_bytes].decode("utf-8", errors="replace")
         return heads
 
     def list_files(self, rev: str | None = None) -> list[str]:

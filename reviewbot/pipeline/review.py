@@ -177,24 +177,26 @@ def plan(
     `reviewed` is the repository at the reviewed revision, where context (reviewbot/pipeline/context.py) is read from.
     """
     reviewed = reviewed if settings.context else None
-    if not settings.cache:
+
+    def make() -> Plan:
         return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
                           reviewed=reviewed)
+
+    if not settings.cache:
+        return make()
     from reviewbot.adapters.result_cache import ResultCache, cache_key
     from reviewbot.pipeline import plan_cache as plancache
 
     key = plancache.plan_key(diff, settings, agents=agents, source=source, model_for=model_for)
     if key is None:
-        return _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
-                          reviewed=reviewed)
+        return make()
     if reviewed is not None:
         key = cache_key(key, reviewed.stamp())  # context reads any file of the reviewed revision
     with ResultCache() as cache:
         stored = plancache.load(cache, key, diff)
         if stored is not None:
             return stored
-        fresh = _make_plan(diff, settings, agents=agents, source=source, model_for=model_for, content=content,
-                           reviewed=reviewed)
+        fresh = make()
         plancache.store(cache, key, fresh)
         return fresh
 
