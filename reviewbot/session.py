@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reviewbot.adapters.git import DiffSpec, Repository, worktree_source
 from reviewbot.adapters.repository_files import FileSource
@@ -20,13 +20,21 @@ from reviewbot.config import Settings, key_for_endpoint, load_settings
 from reviewbot.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError, SetupError
 from reviewbot.core.models import Diff, ReviewResult
 
+if TYPE_CHECKING:
+    from reviewbot.adapters.model_client import ChatModel
+    from reviewbot.adapters.result_cache import ResultCache
+    from reviewbot.pipeline.model_tools import ToolUse
+    from reviewbot.pipeline.review import Plan
+    from reviewbot.rules.agents import Agent
+    from reviewbot.rules.suppressions import Filter
+
 
 @dataclass
 class Console:
     """Where the CLI's words go; tests and the CLI share it."""
 
-    out: Callable[[str], None] = field(default=lambda s: sys.stdout.write(s))
-    err: Callable[[str], None] = field(default=lambda s: sys.stderr.write(s))
+    out: Callable[[str], object] = field(default=lambda s: sys.stdout.write(s))
+    err: Callable[[str], object] = field(default=lambda s: sys.stderr.write(s))
     err_is_tty: bool = False
     github: bool = False  # on GitHub Actions warnings become `::warning::` workflow commands (annotations)
     verbose: bool = False  # -v: show every tool call the model makes
@@ -81,7 +89,7 @@ def prepare(
         source = IndexSource(repo, on_refusal=on_refusal)
     elif rules_revision:
         source = RevisionSource(repo, rules_revision)
-        source.on_refusal = on_refusal  # type: ignore[attr-defined]
+        source.on_refusal = on_refusal
     else:
         source = worktree_source(repo, on_refusal=on_refusal)
     settings = load_settings(repo_source=source, cli=cli, command_defaults=command_defaults)
@@ -96,13 +104,14 @@ def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.adapters.git import content_source
     from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
 
-    ctx.content = content_source(ctx.repo, spec)
-    raw = ctx.repo.diff(spec, context_lines=ctx.settings.context_lines)
-    ctx.reviewed = ReviewedTree(ctx.repo, reviewed_where(ctx.repo, spec))
+    repo = cast("Repository", ctx.repo)  # a diff is collected only inside a repository (prepare(require_repo=True))
+    ctx.content = content_source(repo, spec)
+    raw = repo.diff(spec, context_lines=ctx.settings.context_lines)
+    ctx.reviewed = ReviewedTree(repo, reviewed_where(repo, spec))
     return Diff(files=parse_diff(raw), description=spec.description)
 
 
-def available_agents(ctx: Context, console: Console | None = None):
+def available_agents(ctx: Context, console: Console | None = None) -> dict[str, Agent]:
     from reviewbot.rules.agents import discover_agents, user_agents_dir
 
     user_dir = user_agents_dir()
@@ -114,11 +123,12 @@ def available_agents(ctx: Context, console: Console | None = None):
     return found
 
 
-def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Console | None = None):
+def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Console | None = None) -> list[Agent]:
     from reviewbot.rules.agents import resolve_agent
 
     available = available_agents(ctx, console)
-    chosen, seen = [], set()
+    chosen: list[Agent] = []
+    seen: set[str] = set()
     # An agent path the repository's config names must stay inside the repository; the user's may be anywhere.
     origin = ctx.settings.origins.get("agents" if ctx.settings.values.get("agents") else "agent", "")
     from_repo = refs is None and origin.startswith("repository")
@@ -131,14 +141,14 @@ def load_agents(ctx: Context, refs: Sequence[str] | None = None, console: Consol
     return chosen
 
 
-def model_for_agent(settings: Settings):
+def model_for_agent(settings: Settings) -> Callable[[Agent], str]:
     from reviewbot.rules.agents import resolve_model_alias
 
     model_origin = settings.origins.get("model", "default")
     user_model = model_origin != "default" and not model_origin.startswith("repository")
     user_aliases = not settings.origins.get("model_aliases", "default").startswith("repository")
 
-    def choose(agent) -> str:
+    def choose(agent: Agent) -> str:
         if model_origin == "command line" or not agent.model:
             return settings.model or ""
         if user_model and agent.origin in ("repository", "path"):
@@ -177,7 +187,7 @@ def endpoint_key(settings: Settings) -> str | None:
 class Setup:
     """What `check_setup` found: the agents to run, and the reason no model can be asked (None: all set)."""
 
-    agents: tuple
+    agents: tuple[Agent, ...]
     problem: SetupError | None = None
 
 
@@ -197,7 +207,7 @@ def check_setup(ctx: Context, refs: Sequence[str] | None = None, console: Consol
     return Setup(agents=agents, problem=problem)
 
 
-def make_model_factory(settings: Settings, console: Console | None = None):
+def make_model_factory(settings: Settings, console: Console | None = None) -> Callable[[str], ChatModel]:
     from reviewbot.adapters.model_client import ChatModel, FormatLadder, ModelSettings
     from reviewbot.pipeline.prompt import ANSWER_SCHEMA
 
@@ -235,7 +245,7 @@ def make_model_factory(settings: Settings, console: Console | None = None):
     return factory
 
 
-def open_cache(settings: Settings, console: Console | None = None):
+def open_cache(settings: Settings, console: Console | None = None) -> ResultCache | None:
     if not settings.cache:
         return None
     from reviewbot.adapters.result_cache import ResultCache
@@ -307,7 +317,7 @@ class Progress:
 class RunOutcome:
     result: ReviewResult | None
     exit_code: int
-    plan: Any = None
+    plan: Plan | None = None
 
 
 def review_diff(
@@ -317,8 +327,8 @@ def review_diff(
     console: Console,
     dry_run: bool = False,
     agent_refs: Sequence[str] | None = None,
-    extra_filters: Sequence = (),
-    agents: Sequence | None = None,
+    extra_filters: Sequence[Filter] = (),
+    agents: Sequence[Agent] | None = None,
     skip_reason: str | None = None,
 ) -> RunOutcome:
     """Plan and (unless dry_run) execute a review of `diff`; no output except warnings and dry-run text.
@@ -338,7 +348,8 @@ def review_diff(
         return RunOutcome(ReviewResult(findings=(), description=diff.description, coverage=nothing), EXIT_OK)
     if agents is None:
         agents = load_agents(ctx, agent_refs, console)
-    the_plan = review.plan(diff, settings, agents=list(agents), source=ctx.source,
+    source = cast("FileSource", ctx.source)  # a review runs inside a repository: prepare() set the rules source
+    the_plan = review.plan(diff, settings, agents=list(agents), source=source,
                            model_for=model_for_agent(settings), content=ctx.content, reviewed=ctx.reviewed)
     if dry_run:
         from reviewbot.reporters.base import sanitize_terminal
@@ -347,8 +358,10 @@ def review_diff(
         return RunOutcome(None, EXIT_OK, plan=the_plan)
     if skip_reason is not None:
         asked = {p for r in the_plan.requests for p in r.chunk.paths}
-        local = execution.execute(replace(the_plan, requests=()), settings, model_factory=lambda m: None,
-                               cache=None, extra_filters=extra_filters)
+        # No request is left, so the factory is never called.
+        local = execution.execute(replace(the_plan, requests=()), settings,
+                                  model_factory=lambda m: None,  # type: ignore[arg-type,return-value]
+                                  cache=None, extra_filters=extra_filters)
         not_reviewed = tuple(Skipped(p, skip_reason) for p in sorted(asked))
         result = replace(local, files_reviewed=tuple(p for p in local.files_reviewed if p not in asked),
                          failed=not_reviewed)
@@ -356,7 +369,10 @@ def review_diff(
     check_request_budget(the_plan, settings)
     if the_plan.requests and not all(r.model for r in the_plan.requests):
         raise SetupError(NO_MODEL)
-    factory = make_model_factory(settings, console) if the_plan.requests else (lambda m: None)
+    # Without requests the factory is never called.
+    factory: Callable[[str], ChatModel] = (
+        make_model_factory(settings, console) if the_plan.requests else (lambda m: None)  # type: ignore[assignment,return-value]
+    )
     progress = Progress(console, len(the_plan.requests), settings.concurrency)
     try:
         result = execution.execute(
@@ -370,7 +386,7 @@ def review_diff(
     return RunOutcome(result, EXIT_OK, plan=the_plan)
 
 
-def check_request_budget(the_plan, settings: Settings) -> None:
+def check_request_budget(the_plan: Plan, settings: Settings) -> None:
     """ConfigError (exit 2) before anything is sent when the plan needs more requests than max_requests allows
     (verification adds up to one request per reviewed chunk)."""
     planned = len(the_plan.requests)
@@ -383,7 +399,7 @@ def check_request_budget(the_plan, settings: Settings) -> None:
                           f"fewer files (-- PATHS), or raise it with REVIEWBOT_MAX_REQUESTS or in your own config")
 
 
-def _tool_use(ctx: Context, agents, console: Console):
+def _tool_use(ctx: Context, agents: Sequence[Agent], console: Console) -> ToolUse | None:
     """Tool look-ups for the agents that may use them (--tools, or read-only tools in an agent's front matter)."""
     from reviewbot.pipeline.model_tools import agents_with_tools
 
@@ -393,7 +409,10 @@ def _tool_use(ctx: Context, agents, console: Console):
     from reviewbot.pipeline.model_tools import ToolBox, ToolUse
     from reviewbot.secrets.sensitive_files import is_sensitive_path
 
-    show = (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None
+    # console.err's answer (a character count) is never used.
+    show: Callable[[str], None] | None = (
+        (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None  # type: ignore[assignment]
+    )
     return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show)
 
 
@@ -414,8 +433,8 @@ def exit_code_for(result: ReviewResult, settings: Settings, console: Console) ->
     return EXIT_FINDINGS if blocking else EXIT_OK
 
 
-def render_dry_run(the_plan) -> str:
-    out = []
+def render_dry_run(the_plan: Plan) -> str:
+    out: list[str] = []
     total = len(the_plan.requests)
     if not total:
         out.append("# no request would be sent (nothing to review)\n")

@@ -14,8 +14,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal, overload
 
 from reviewbot.core.errors import GitError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.repository_files import FileSource, Refusal, WorktreeSource
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree object
 
@@ -72,7 +77,7 @@ class DiffSpec:
         return what
 
 
-def _git_module():
+def _git_module() -> ModuleType:
     # GitPython refuses to import without a git executable; turn that into our own sentence.
     try:
         import git
@@ -120,6 +125,12 @@ class Repository:
         return self._filters
 
     # -- low level -----------------------------------------------------------------------------------
+    @overload
+    def run(self, *args: str, binary: Literal[False] = False) -> str: ...
+    @overload
+    def run(self, *args: str, binary: Literal[True]) -> bytes: ...
+    @overload
+    def run(self, *args: str, binary: bool) -> str | bytes: ...
     def run(self, *args: str, binary: bool = False) -> str | bytes:
         git = _git_module()
         try:
@@ -190,7 +201,7 @@ class Repository:
         args += revisions
         args.append("--")
         args += [f":(literal){p}" for p in spec.paths] if spec.literal_paths else list(spec.paths)
-        return self.run(*args, binary=True)  # type: ignore[return-value]
+        return self.run(*args, binary=True)
 
     def _attributes_mark_binary(self) -> bool:
         """True when a tracked .gitattributes (or .git/info/attributes) mentions the diff or binary attributes."""
@@ -293,7 +304,7 @@ class RevisionSource:
         self._files: list[str] | None = None
 
         self._modes: dict[str, str] | None = None
-        self.on_refusal = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
+        self.on_refusal: Refusal | None = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
         self.refused: set[str] = set()
 
     def read_text(self, path: str, *, what: str | None = None) -> str | None:
@@ -344,7 +355,7 @@ class IndexSource:
     side under review. A file the index does not hold at all (untracked, never added) is read from the work tree,
     as before: it belongs to neither side, and a rule file that was simply never staged still applies."""
 
-    def __init__(self, repo: Repository, on_refusal=None) -> None:
+    def __init__(self, repo: Repository, on_refusal: Refusal | None = None) -> None:
         self.repo = repo
         self.label = "index"
         self._modes: dict[str, str] | None = None
@@ -433,12 +444,12 @@ def reviewed_side(spec: DiffSpec) -> str | None:
     return INDEX if spec.staged else None
 
 
-def content_source(repo: Repository, spec: DiffSpec):
+def content_source(repo: Repository, spec: DiffSpec) -> FileSource:
     """A FileSource over the side of `spec` under review (see reviewed_side)."""
     side = reviewed_side(spec)
     # A changed file that may not be read (a link out, a FIFO) is simply not read here: the diff itself shows what
     # changed, and the rules' own refusals are reported by the rules source.
-    ignore = lambda err: None  # noqa: E731
+    ignore: Refusal = lambda err: None  # noqa: E731
     if side == INDEX:
         return IndexSource(repo, on_refusal=ignore)
     if side:
@@ -448,7 +459,7 @@ def content_source(repo: Repository, spec: DiffSpec):
     return worktree_source(repo, on_refusal=ignore)
 
 
-def worktree_source(repo: Repository, on_refusal=None):
+def worktree_source(repo: Repository, on_refusal: Refusal | None = None) -> WorktreeSource:
     """A FileSource over the work tree that lists tracked files only (no walk of ignored folders)."""
     from reviewbot.adapters.repository_files import WorktreeSource
 

@@ -33,9 +33,15 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from reviewbot.core.errors import ConfigError, ContextOverflowError, ModelError
+
+if TYPE_CHECKING:
+    import openai
+
+    from reviewbot.adapters.request_flow import RequestGate
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 
@@ -196,13 +202,14 @@ class ChatModel:
             base_url=settings.base_url,
             timeout=settings.timeout_for(settings.max_answer_tokens),
             max_retries=0,  # retries are ours: see the module docstring
-            default_headers=None if settings.api_key else anonymous,
+            # The SDK drops a header whose value is Omit(); its annotation allows only str values.
+            default_headers=None if settings.api_key else anonymous,  # type: ignore[arg-type]
         )
         self._schema = use_schema
         self.ladder = ladder or FormatLadder(settings.response_format)
         self._lock = threading.Lock()
         self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
-        self.gate = None  # the run's RequestGate (reviewbot/adapters/request_flow.py): concurrency and circuit breaker, if any
+        self.gate: RequestGate | None = None  # the run's RequestGate (reviewbot/adapters/request_flow.py): concurrency and circuit breaker, if any
 
     def describe(self) -> str:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
@@ -253,7 +260,8 @@ class ChatModel:
                 else:
                     attempt += 1
 
-    def _send(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int,
+    def _send(self, messages: list[dict[str, str]], rung: str, schema: dict | None, schema_name: str,
+              seed: int | None, max_tokens: int,
               tools: list[dict] | None = None) -> Completion:
         """One attempt on the wire, through the run's gate when there is one (which counts it)."""
         gate = self.gate
@@ -291,7 +299,7 @@ class ChatModel:
         return None
 
     @staticmethod
-    def _format_rejected(exc, rung: str, reason: str) -> bool:
+    def _format_rejected(exc: openai.APIStatusError, rung: str, reason: str) -> bool:
         """A server saying no to the response_format: any 4xx but those about the key, model, path or rate, or a
         5xx whose body names the format."""
         if rung == "none":
@@ -344,7 +352,8 @@ class ChatModel:
                 self._broken = self._broken or message
         return ModelError(message)
 
-    def _create(self, messages, rung: str, schema: dict | None, schema_name: str, seed, max_tokens: int,
+    def _create(self, messages: list[dict[str, str]], rung: str, schema: dict | None, schema_name: str,
+                seed: int | None, max_tokens: int,
                 tools: list[dict] | None = None) -> Completion:
         s = self.settings
         kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": max_tokens,
@@ -422,7 +431,7 @@ class ChatModel:
         return f"{where} failed: {_short(exc)}"
 
 
-def _tool_calls(message) -> tuple[tuple[str, str, str], ...]:
+def _tool_calls(message: object) -> tuple[tuple[str, str, str], ...]:
     """The function calls of an answer, read defensively (an odd server can send any shape)."""
     out = []
     for i, call in enumerate(getattr(message, "tool_calls", None) or ()):
@@ -481,7 +490,7 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
-def _count(value) -> int:
+def _count(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 

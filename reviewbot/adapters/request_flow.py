@@ -30,6 +30,7 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -55,7 +56,7 @@ class RequestGate:
     then report its outcome with `succeeded`, `congested` or `failed`."""
 
     def __init__(self, cap: int, *, probe: int = PROBE_WINDOW, breaker_after: int = BREAKER_AFTER,
-                 clock=time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cap = max(1, cap)
         self._limit = min(self.cap, max(1, probe))
         self._probing = True  # until the first answer (or the first congestion)

@@ -73,7 +73,7 @@ def parse_agent(text: str, *, origin: str, path: str) -> Agent:
     )
 
 
-def _tool_names(value) -> tuple[str, ...]:
+def _tool_names(value: object) -> tuple[str, ...]:
     """Claude Code writes `tools: Read, Grep, Glob` (or a YAML list)."""
     if isinstance(value, list):
         return tuple(str(v).strip() for v in value if str(v).strip())

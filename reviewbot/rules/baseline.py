@@ -22,10 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.adapters.repository_files import FileSource
 from reviewbot.core.errors import ConfigError, ReviewbotError
 from reviewbot.core.models import Finding, FindingSource
+
+if TYPE_CHECKING:
+    from reviewbot.config import Settings
 
 VERSION = 1
 MAX_SHOWN_TEXT = 200  # characters of line_text / message kept in the file for people to read
@@ -209,7 +213,7 @@ def baseline_location(setting: str | None, root: Path, *, from_repository: bool 
     return rel_text, root / rel_text
 
 
-def from_repository(settings) -> bool:
+def from_repository(settings: Settings) -> bool:
     """True when the `baseline` setting came from the repository's own config (or is the default, which is
     inside the repository anyway)."""
     origin = settings.origins.get("baseline", "default")

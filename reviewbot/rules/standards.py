@@ -110,7 +110,7 @@ def standards_sources(source: FileSource, *, explicit: Sequence[str] | None = No
     A superset of what discovery reads, so equal answers mean discovery sees the same texts; the plan cache keys
     on it (reviewbot/pipeline/plan_cache.py)."""
     if explicit is not None:
-        out = []
+        out: list[tuple[str, str | None]] = []
         for raw in explicit:
             try:
                 path = relative_repo_path(raw, "standards file (setting 'standards')")

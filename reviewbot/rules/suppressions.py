@@ -19,8 +19,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from reviewbot.core.models import Diff, DropReason, Finding, FindingSource
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.git import Repository
+    from reviewbot.adapters.repository_files import FileSource
+    from reviewbot.rules.baseline import Baseline
+    from reviewbot.session import Context
 
 Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[str, int]]"]
 
@@ -89,7 +96,7 @@ class LineTexts:
         return lines
 
 
-def new_side_reader(repo, description: str) -> Callable[[str], str | None]:
+def new_side_reader(repo: Repository, description: str) -> Callable[[str], str | None]:
     """Read a file as it is on the new side of the diff that `description` (DiffSpec.description) names."""
     what = description.split(" -- ", 1)[0].strip()
     revs = what.split()
@@ -116,7 +123,7 @@ def new_side_reader(repo, description: str) -> Callable[[str], str | None]:
     return from_work_tree
 
 
-def line_texts(ctx, diff: Diff) -> LineTexts:
+def line_texts(ctx: Context, diff: Diff) -> LineTexts:
     """Line texts for the filters of one review (shared with `reviewbot baseline`)."""
     repo = getattr(ctx, "repo", None)
     return LineTexts(diff, new_side_reader(repo, diff.description) if repo is not None else None)
@@ -141,7 +148,7 @@ def suppression_filter(line_text: Callable[[str, int], str | None]) -> Filter:
     return apply
 
 
-def baseline_filter(baseline, line_text: Callable[[str, int], str | None]) -> Filter:
+def baseline_filter(baseline: Baseline, line_text: Callable[[str, int], str | None]) -> Filter:
     from reviewbot.rules.baseline import absorb
 
     def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
@@ -151,7 +158,7 @@ def baseline_filter(baseline, line_text: Callable[[str, int], str | None]) -> Fi
     return apply
 
 
-def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
+def make_filters(ctx: Context, diff: Diff, *, use_baseline: bool) -> list[Filter]:
     """The suppression filter, then (unless disabled or absent) the baseline filter, for one review.
 
     The baseline is read through ctx.source: the same place the rules come from (in CI the base revision).
@@ -162,7 +169,9 @@ def make_filters(ctx, diff: Diff, *, use_baseline: bool) -> list[Filter]:
     if use_baseline:
         from reviewbot.rules.baseline import from_repository, read_baseline
 
-        baseline = read_baseline(ctx.source, ctx.settings.baseline, ctx.repo.root,
+        # A review runs inside a repository (prepare(require_repo=True)): both are set here.
+        source, repo = cast("FileSource", ctx.source), cast("Repository", ctx.repo)
+        baseline = read_baseline(source, ctx.settings.baseline, repo.root,
                                  from_repository=from_repository(ctx.settings))
         if baseline is not None and baseline.entries:
             filters.append(baseline_filter(baseline, line_text))

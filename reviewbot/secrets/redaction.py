@@ -37,7 +37,8 @@ def _group(hits: Sequence[SecretHit]) -> list[list[SecretHit]]:
 def _replaced(line: str, hits: Iterable[SecretHit]) -> str:
     """The line with each hit's span (apart, in order) replaced by its placeholder, built in one pass: one slice
     per hit would copy a long line once for each of its secrets."""
-    pieces, done = [], 0
+    pieces: list[str] = []
+    done = 0
     for hit in hits:
         pieces += (line[done:hit.start], placeholder(hit.kind))
         done = hit.end
@@ -51,7 +52,7 @@ def _blanked(line: str, hits: Iterable[SecretHit]) -> str:
     matched again, so this ends the rounds of redaction."""
     parts = _OTHER_BREAKS_SPLIT.split(line)  # text, break, text, break, ..., text
     offsets = list(itertools.accumulate(map(len, parts), initial=0))
-    kinds = {}
+    kinds: dict[int, str] = {}
     for hit in hits:
         index = bisect.bisect_right(offsets, hit.start) - 1
         kinds.setdefault(index - index % 2, hit.kind)  # a hit starts in a text part, never in a break

@@ -230,6 +230,7 @@ def _matches(pattern: re.Pattern[str], doc: _Text, needles: Sequence[str],
             line_start = doc.starts[index]
             for m in pattern.finditer(doc.text, done, line_start):
                 yield m, 0
+            assert step is not None  # lines are windowed only when there is a step
             for m in _windowed(pattern, doc.lines[index], step):
                 yield m, line_start
             done = line_start + len(doc.lines[index])
@@ -291,7 +292,7 @@ def _token_hits(rule: _Rule, doc: _Text) -> Iterator[tuple[int, int]]:
                     continue
                 end = reach
             else:
-                end = extension.match(text, end).end()
+                end = extension.match(text, end).end()  # type: ignore[union-attr]  # "[...]*" always matches
                 reach, accepted, retries = end, False, 0
         value = text[start:end]
         if _is_placeholder(value) or (rule.check and not rule.check(value)):

@@ -6,7 +6,7 @@ import http.client
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from reviewbot.adapters.github import _LINK_NEXT, API_VERSION, GitHubError
@@ -19,7 +19,8 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self, origin: tuple[str, str]) -> None:
         self.origin = origin
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str) -> urllib.request.Request | None:
         if tuple(urlsplit(newurl)[:2]) != self.origin:
             return None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
