@@ -35,6 +35,7 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     setup = check_setup(ctx, console=con)
     if setup.problem is not None and not kw.get("dry_run", False):
         raise setup.problem
+    assert ctx.repo is not None  # prepare() was told to require a repository
     repository_named = from_repository(ctx.settings)
     rel, target = baseline_location(ctx.settings.baseline, ctx.repo.root, from_repository=repository_named)
     if target is None:

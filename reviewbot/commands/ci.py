@@ -26,12 +26,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reviewbot.commands.common import console, handle_errors, review_options, run_and_report
 from reviewbot.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.git import DiffSpec, Repository
+    from reviewbot.adapters.github import PullRequest
+    from reviewbot.commands.common import AfterReview
+    from reviewbot.core.models import ReviewResult
+    from reviewbot.session import Console, Context
 
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -82,7 +89,7 @@ def github_event(env: Mapping[str, str]) -> dict[str, Any] | None:
         raise ConfigError(f"the GitHub event payload {path} lacks pull_request base/head sha or number") from None
 
 
-def detect_target(repo, env: Mapping[str, str], *, base: str | None = None, head: str | None = None) -> ReviewTarget:
+def detect_target(repo: Repository, env: Mapping[str, str], *, base: str | None = None, head: str | None = None) -> ReviewTarget:
     """Work out the range to review; ConfigError (exit 2) with the fix when the clone cannot answer."""
     pr_event = github_event(env) if env.get("GITHUB_ACTIONS") == "true" else None
     pr_number = pr_event["number"] if pr_event else None
@@ -118,7 +125,7 @@ def _origin(branch: str | None) -> tuple[str, ...]:
     return (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}")
 
 
-def default_base(repo) -> str:
+def default_base(repo: Repository) -> str:
     for candidate in DEFAULT_BASES:
         if repo.is_revision(candidate):
             return candidate
@@ -130,7 +137,7 @@ def _fix(provider: str) -> str:
     return {"github": FIX_GITHUB, "gitlab": FIX_GITLAB}.get(provider, FIX_LOCAL)
 
 
-def _range(repo, base: str, head: str, *, provider: str, label: str, pr: int | None,
+def _range(repo: Repository, base: str, head: str, *, provider: str, label: str, pr: int | None,
            rules: tuple[str, ...] = ()) -> ReviewTarget:
     head_sha = _commit(repo, head)
     if head_sha is None:
@@ -161,7 +168,7 @@ def _range(repo, base: str, head: str, *, provider: str, label: str, pr: int | N
                         rules=rules_sha, rules_note=note)
 
 
-def _commit(repo, rev: str) -> str | None:
+def _commit(repo: Repository, rev: str) -> str | None:
     from reviewbot.core.errors import GitError
 
     try:
@@ -174,14 +181,14 @@ def _looks_like_sha(text: str) -> bool:
     return 7 <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text.lower())
 
 
-def _short(repo, sha: str) -> str:
+def _short(repo: Repository, sha: str) -> str:
     return str(repo.run("rev-parse", "--short=12", sha)).strip() or sha
 
 
 # --- after the review: step summary and pull-request review ------------------------------------------------------------
 
 
-def append_step_summary(path: str, markdown: str, con) -> None:
+def append_step_summary(path: str, markdown: str, con: Console) -> None:
     """Append (never truncate: earlier steps wrote there too) the Markdown report to $GITHUB_STEP_SUMMARY."""
     try:
         with open(path, "a", encoding="utf-8") as out:
@@ -190,13 +197,13 @@ def append_step_summary(path: str, markdown: str, con) -> None:
         con.warn(f"cannot append to the step summary {path}: {exc.strerror}")
 
 
-def _actions_command(con, name: str, message: str) -> None:
+def _actions_command(con: Console, name: str, message: str) -> None:
     from reviewbot.reporters.github import command
 
     con.out(command(name, message, {"title": "reviewbot"}) + "\n")
 
 
-def _pull_request(target: ReviewTarget, env: Mapping[str, str], con):
+def _pull_request(target: ReviewTarget, env: Mapping[str, str], con: Console) -> PullRequest | None:
     from reviewbot.adapters.github import PullRequest
 
     if target.provider != "github" or target.pull_request is None:
@@ -214,7 +221,8 @@ def _pull_request(target: ReviewTarget, env: Mapping[str, str], con):
                        token=token)
 
 
-def post_github_review(ctx, result, spec, target: ReviewTarget, env: Mapping[str, str], con) -> str | None:
+def post_github_review(ctx: Context, result: ReviewResult, spec: DiffSpec, target: ReviewTarget,
+                       env: Mapping[str, str], con: Console) -> str | None:
     """Post the review; every failure becomes a warning (or a notice for read-only tokens), never an exit code.
     Returns a line for the step summary."""
     from reviewbot.adapters.diff_parser import parse_diff
@@ -227,6 +235,7 @@ def post_github_review(ctx, result, spec, target: ReviewTarget, env: Mapping[str
     if pr is None:
         return None
     # The diff again, with the context GitHub shows, so comments only go on lines the pull request displays.
+    assert ctx.repo is not None  # run_and_report prepared the review in a repository
     diff = Diff(files=parse_diff(ctx.repo.diff(spec, context_lines=PR_DIFF_CONTEXT)))
     fail_on = ctx.settings.fail_on_severity
     summary = summary_text(result.findings, fail_on, blocking=result_blocks(result, ReportOptions(fail_on=fail_on)))
@@ -248,8 +257,8 @@ def post_github_review(ctx, result, spec, target: ReviewTarget, env: Mapping[str
     return f"_Pull-request review: {outcome.describe()}._"
 
 
-def make_after(spec, target: ReviewTarget, post: bool | None, env: Mapping[str, str]):
-    def after(ctx, result, code: int) -> int | None:
+def make_after(spec: DiffSpec, target: ReviewTarget, post: bool | None, env: Mapping[str, str]) -> AfterReview:
+    def after(ctx: Context, result: ReviewResult, code: int) -> int | None:
         from reviewbot.reporters import ReportOptions, render
 
         con = console()

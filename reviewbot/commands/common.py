@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
 
 import click
 
@@ -17,12 +17,16 @@ from reviewbot.core.errors import ConfigError, ReviewbotError
 
 if TYPE_CHECKING:
     from reviewbot.adapters.git import DiffSpec, Repository
-    from reviewbot.core.models import ReviewResult
-    from reviewbot.session import Context
+    from reviewbot.config import Settings
+    from reviewbot.core.models import Diff, ReviewResult
+    from reviewbot.rules.suppressions import Filter
+    from reviewbot.session import Console, Context
 
     # Runs after the reports are written (ci: the step summary, the pull-request review); may change the exit code.
     AfterReview = Callable[[Context, ReviewResult, int], int | None]
 
+
+_P = ParamSpec("_P")
 
 FORMATS = ("text", "json", "github", "sarif", "rdjson", "rdjsonl", "gitlab", "junit", "markdown")
 
@@ -160,12 +164,15 @@ def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = (
     (exceptions: -U/--unified is context_lines, --agent repeated is agents, --no-cache is cache = false).
     `shown_defaults` replaces the [default: ...] text where a command has a default of its own."""
 
+    shown = shown_defaults or {}
+
     def decorate(f: Callable) -> Callable:
         for name, option in reversed(_review_option_list()):
             if name not in exclude:
                 f = option(f)
-                if name in (shown_defaults or {}):
-                    f.__click_params__[-1].show_default = shown_defaults[name]
+                if name in shown:
+                    # click.option keeps the options it adds to a function in its __click_params__
+                    f.__click_params__[-1].show_default = shown[name]  # type: ignore[attr-defined]
         return f
 
     return decorate(func) if func is not None else decorate
@@ -184,7 +191,7 @@ def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
         click.echo("reviewbot: warning: --no-verify is deprecated (git uses it to skip hooks); "
                    "use --no-verify-findings", err=True)
         out["verify"] = False
-    agents = kw.get("agents") or ()
+    agents: Sequence[str] = kw.get("agents") or ()
     if len(agents) == 1:
         out["agent"] = agents[0]
     elif agents:
@@ -200,11 +207,11 @@ def cli_settings(kw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def handle_errors(func: Callable) -> Callable:
+def handle_errors(func: Callable[_P, int | None]) -> Callable[_P, NoReturn]:
     """Turn ReviewbotError into one line on stderr and its exit code; never a traceback for expected failures."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> NoReturn:
         try:
             code = func(*args, **kwargs)
         except ReviewbotError as exc:
@@ -220,7 +227,7 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def console():
+def console() -> Console:
     from reviewbot.session import Console
 
     return Console(
@@ -284,7 +291,7 @@ def run_and_report(kw: dict[str, Any], spec: DiffSpec, *, command_defaults: Mapp
     return code
 
 
-def skip_line(result, setup_problem: str | None) -> str:
+def skip_line(result: ReviewResult, setup_problem: str | None) -> str:
     """The hook's one line when the model reviewed nothing: why, and that the commit is not held up by it."""
     from reviewbot.reporters.base import one_line
 
@@ -295,13 +302,14 @@ def skip_line(result, setup_problem: str | None) -> str:
             "Run `reviewbot doctor` to fix the set-up.\n")
 
 
-def _team_filters(ctx, diff, *, no_baseline: bool):
+def _team_filters(ctx: Context, diff: Diff, *, no_baseline: bool) -> list[Filter]:
     """Suppression comments and the baseline, when those modules are present."""
     from reviewbot.rules.suppressions import make_filters
     return make_filters(ctx, diff, use_baseline=not no_baseline)
 
 
-def emit(result, settings, reports, *, color: bool, con, summary: bool = True) -> None:
+def emit(result: ReviewResult, settings: Settings, reports: Sequence[tuple[str, str]], *, color: bool, con: Console,
+         summary: bool = True) -> None:
     from reviewbot.reporters import ReportOptions, render, summary_line
 
     options = ReportOptions(fail_on=settings.fail_on_severity, color=color)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from reviewbot.commands.common import DefaultShownOption, console, handle_errors
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, EXIT_USAGE, ReviewbotError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.model_client import ChatModel
+    from reviewbot.config import Settings
+    from reviewbot.session import Context
 
 # A diff small enough to cost a few hundred tokens; the answer only has to be the findings JSON.
 PROBE_DIFF = """\
@@ -46,11 +51,11 @@ def _line(check: Check) -> str:
     return text
 
 
-def _origin(settings, key: str) -> str:
+def _origin(settings: Settings, key: str) -> str:
     return settings.origins.get(key, "default")
 
 
-def check_config(kw: dict[str, Any]):
+def check_config(kw: dict[str, Any]) -> tuple[Context, list[str] | None, Check]:
     """The settings, the agents and the key, without any network; returns (context, model, Check)."""
     from reviewbot.session import check_setup, model_for_agent, prepare
 
@@ -73,7 +78,7 @@ def check_config(kw: dict[str, Any]):
     return ctx, models, Check("config", True, detail)
 
 
-def _model(settings, model: str, retries: int = 0):
+def _model(settings: Settings, model: str, retries: int = 0) -> ChatModel:
     from reviewbot.adapters.model_client import ChatModel, ModelSettings
     from reviewbot.pipeline.prompt import ANSWER_SCHEMA
     from reviewbot.session import endpoint_key
@@ -85,7 +90,7 @@ def _model(settings, model: str, retries: int = 0):
                      use_schema=ANSWER_SCHEMA)
 
 
-def check_endpoint(chat, models: list[str]) -> list[Check]:
+def check_endpoint(chat: ChatModel, models: list[str]) -> list[Check]:
     """GET /models: is the endpoint there, does it accept the key, does it serve the model?"""
     openai = chat._openai
     where = chat.settings.endpoint
@@ -116,7 +121,7 @@ def check_endpoint(chat, models: list[str]) -> list[Check]:
     return checks
 
 
-def check_request(chat) -> Check:
+def check_request(chat: ChatModel) -> Check:
     """One tiny review request with the answer schema; its answer must read as findings JSON."""
     from reviewbot.core.errors import ModelError
     from reviewbot.pipeline.answer import parse_answer
@@ -152,9 +157,11 @@ def _first(exc: Exception) -> str:
     """The innermost cause's text ("[Errno 111] Connection refused"), not the SDK's "Connection error."."""
     from reviewbot.adapters.model_client import _short
 
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__
-    return _short(exc)
+    inner: BaseException = exc
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        inner = cast("BaseException", inner.__cause__ or inner.__context__)  # one of them is set
+    # _short reads only str() and the type's name, which any BaseException has
+    return _short(cast("Exception", inner))
 
 
 @click.command("doctor")
@@ -180,6 +187,7 @@ def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...], tim
     checks = [config]
     click.echo(_line(config))
     if config.ok:
+        assert models is not None  # check_config names the models whenever the config is ok
         chat = _model(ctx.settings, models[0])
         listed = check_endpoint(chat, models)
         endpoint = [c for c in listed if c.name == "endpoint"]
@@ -187,7 +195,8 @@ def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...], tim
         for check in endpoint:
             click.echo(_line(check))
         if all(c.ok for c in endpoint):
-            for name, named in zip(models, [c for c in listed if c.name == "model"] or [None] * len(models)):
+            named_checks: list[Check | None] = [c for c in listed if c.name == "model"] or [None] * len(models)
+            for name, named in zip(models, named_checks):
                 answer = check_request(chat if name == models[0] else _model(ctx.settings, name))
                 if named is not None and not named.ok and answer.ok:
                     # llama.cpp's server and others serve one model under any name: the answer is what counts.

@@ -31,11 +31,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -43,6 +43,14 @@ from reviewbot.commands.common import DefaultShownOption, handle_errors
 from reviewbot.config import choices_of
 from reviewbot.core.blocking import is_blocking
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
+
+if TYPE_CHECKING:
+    from reviewbot.config import Settings
+    from reviewbot.core.models import Diff, Finding, Severity, Usage
+    from reviewbot.evaluation.cases import EvalCase, ExpectedIssue
+    from reviewbot.evaluation.scoring import Judge
+    from reviewbot.rules.suppressions import Filter
+    from reviewbot.session import Console, Context
 
 EVAL_FORMATS = ("text", "json")
 
@@ -52,9 +60,9 @@ class CaseRun:
     """One review of one case: what it found (shown and held back), what it cost, or why it failed."""
 
     name: str
-    findings: tuple = ()
-    held_back: tuple = ()
-    usage: Any = None
+    findings: tuple[Finding, ...] = ()
+    held_back: tuple[Finding, ...] = ()
+    usage: Usage | None = None
     model: str = ""
     notes: tuple[str, ...] = ()
     error: str | None = None
@@ -70,7 +78,7 @@ class _DedupConsole:
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
-    def make(self):
+    def make(self) -> Console:
         from reviewbot.session import Console
 
         return Console(out=self.inner.out, err=self._err, err_is_tty=False)
@@ -86,7 +94,7 @@ class _DedupConsole:
 # -- agents ------------------------------------------------------------------------------------------------
 
 
-def agent_files(refs: Sequence[str], cwd: Path, console=None) -> dict[str, str]:
+def agent_files(refs: Sequence[str], cwd: Path, console: Console | None = None) -> dict[str, str]:
     """Agent name -> absolute path of its file, for each of `refs`, resolved from `cwd` as `reviewbot diff` would."""
     from reviewbot.adapters.git import Repository, worktree_source
     from reviewbot.rules.agents import discover_agents, resolve_agent, user_agents_dir
@@ -119,8 +127,8 @@ def agent_files(refs: Sequence[str], cwd: Path, console=None) -> dict[str, str]:
 # -- running the cases --------------------------------------------------------------------------------------
 
 
-def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str], repeat: int,
-                console, abort: threading.Event) -> list[CaseRun]:
+def review_case(case: EvalCase, workdir: Path, cli: dict[str, Any], agents: Sequence[str], repeat: int,
+                console: Console, abort: threading.Event) -> list[CaseRun]:
     """Materialize one case and review it `repeat` times; failures become error runs, ConfigError propagates."""
     from reviewbot.adapters.git import DiffSpec
     from reviewbot.evaluation.workspace import materialize_case
@@ -145,6 +153,7 @@ def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str],
             runs.append(CaseRun(case.name, error=str(exc)))
             continue
         result = outcome.result
+        assert result is not None  # only a dry run has no result, and this is not one
         error = None
         if result.failed:
             error = f"not reviewed: {', '.join(s.path for s in result.failed)} ({result.failed[0].reason})"
@@ -153,14 +162,14 @@ def review_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str],
     return runs
 
 
-def _filters(ctx, diff):
+def _filters(ctx: Context, diff: Diff) -> list[Filter]:
     """Inline suppressions (and a baseline, should a case carry one), as `reviewbot diff` applies them."""
     from reviewbot.rules.suppressions import make_filters
     return make_filters(ctx, diff, use_baseline=True)
 
 
-def run_cases(cases, cli: dict[str, Any], agents: Sequence[str], *, repeat: int, jobs: int, console,
-              progress=None) -> list[list[CaseRun]]:
+def run_cases(cases: Sequence[EvalCase], cli: dict[str, Any], agents: Sequence[str], *, repeat: int, jobs: int,
+              console: Console, progress: Callable[[int, int], None] | None = None) -> list[list[CaseRun]]:
     """Every case's runs, in case order. The first case runs alone, so a configuration error stops at once."""
     abort = threading.Event()
     results: list[list[CaseRun] | None] = [None] * len(cases)
@@ -188,7 +197,7 @@ def run_cases(cases, cli: dict[str, Any], agents: Sequence[str], *, repeat: int,
 # -- the command ------------------------------------------------------------------------------------------------
 
 
-def _labels(settings) -> dict[str, str]:
+def _labels(settings: Settings) -> dict[str, str]:
     labels = {}
     if settings.verify:
         labels["verify"] = "on"
@@ -305,7 +314,8 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
 
     fail_on = settings.fail_on_severity
     labels = _labels(settings)
-    judge_for, usage = None, Usage()
+    judge_for: Callable[[EvalCase], Judge] | None = None
+    usage = Usage()
     if judge or judge_model:
         judge_name = judge_model or settings.model or ""
         judge_for, usage = _judge_matches(cases, all_runs, settings, judge_name, fail_on, con)
@@ -336,7 +346,9 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     return EXIT_OK
 
 
-def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console):
+def _judge_matches(cases: Sequence[EvalCase], all_runs: Sequence[Sequence[CaseRun]], settings: Settings,
+                   judge_name: str, fail_on: Severity | None,
+                   console: Console) -> tuple[Callable[[EvalCase], Judge], Usage]:
     """Judge every strict match of every run once, in parallel; returns (case -> judge function, usage)."""
     from reviewbot.core.models import Usage
     from reviewbot.evaluation.judge import judge_match
@@ -351,7 +363,7 @@ def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console)
         for issue, finding in score_case(case, run.findings, fail_on=fail_on).matches
     ))
 
-    def ask(pair):
+    def ask(pair: tuple[int, ExpectedIssue, Finding]) -> tuple[bool | None, int, int]:
         index, issue, finding = pair
         return judge_match(model, cases[index].description, issue, finding)
 
@@ -362,14 +374,14 @@ def _judge_matches(cases, all_runs, settings, judge_name: str, fail_on, console)
     if pairs and all(v is None for v in verdicts.values()):
         console.warn(f"the judge ({judge_name}) gave no usable answer for any of {len(pairs)} matches")
 
-    def judge_for(case):
+    def judge_for(case: EvalCase) -> Judge:
         index = cases.index(case)
         return lambda issue, finding: verdicts.get((index, issue, finding))
 
     return judge_for, usage
 
 
-def _progress(console):
+def _progress(console: Console) -> Callable[[int, int], None]:
     def show(done: int, total: int) -> None:
         console.err(f"\rreviewbot eval: {done}/{total} cases")
 

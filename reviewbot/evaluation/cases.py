@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,10 @@ def _read_evidence(name: str, path: Path) -> tuple[Evidence, ...]:
         where = f"evidence {index + 1}"
         if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not raw["path"].strip():
             raise invalid(f'{where} needs a non-empty "path"')
-        start, end = _parse_lines(raw.get("lines"), lambda why, where=where: invalid(f"{where} {why}"))
+        def invalid_here(why: str, where: str = where) -> ConfigError:
+            return invalid(f"{where} {why}")
+
+        start, end = _parse_lines(raw.get("lines"), invalid_here)
         out.append(Evidence(_normalise_path(raw["path"]), start, end))
     return tuple(out)
 
@@ -130,7 +134,10 @@ def _read_expected(name: str, path: Path) -> tuple[str, tuple[ExpectedIssue, ...
         path_value = raw.get("path")
         if not isinstance(path_value, str) or not path_value.strip():
             raise invalid(f'{where} needs a non-empty "path"')
-        start, end = _parse_lines(raw.get("lines"), lambda why, where=where: invalid(f"{where} {why}"))
+        def invalid_here(why: str, where: str = where) -> ConfigError:
+            return invalid(f"{where} {why}")
+
+        start, end = _parse_lines(raw.get("lines"), invalid_here)
         category = raw.get("category")
         if not isinstance(category, str) or not category.strip():
             raise invalid(f'{where} needs a non-empty "category"')
@@ -141,7 +148,7 @@ def _read_expected(name: str, path: Path) -> tuple[str, tuple[ExpectedIssue, ...
     return description.strip(), tuple(issues)
 
 
-def _parse_lines(value: object, invalid) -> tuple[int, int]:
+def _parse_lines(value: object, invalid: Callable[[str], ConfigError]) -> tuple[int, int]:
     """`[start, end]`, `[line]` or a bare line number; 1-based and ordered."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.core.errors import ConfigError, ReviewbotError
+
+if TYPE_CHECKING:
+    from reviewbot.evaluation.cases import EvalCase
+    from reviewbot.pipeline.plan_records import Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +37,11 @@ class EvidenceRow:
     error: str | None = None
 
 
-def evidence_lines(case) -> set[tuple[str, int]]:
+def evidence_lines(case: EvalCase) -> set[tuple[str, int]]:
     return {(e.path, n) for e in case.evidence for n in range(e.start, e.end + 1)}
 
 
-def plan_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str]):
+def plan_case(case: EvalCase, workdir: Path, cli: dict[str, Any], agents: Sequence[str]) -> Plan:
     """The plan `reviewbot diff --staged` makes for a materialized case (sends nothing, caches nothing)."""
     from reviewbot.adapters.git import DiffSpec
     from reviewbot.evaluation.workspace import materialize_case
@@ -50,17 +54,18 @@ def plan_case(case, workdir: Path, cli: dict[str, Any], agents: Sequence[str]):
     ctx = prepare({**cli, "cache": False}, cwd=repo_dir)
     diff = collect_diff(ctx, DiffSpec(staged=True))
     chosen = load_agents(ctx, agents)
+    assert ctx.source is not None  # prepare() required a repository, which is where the source reads from
     return review.plan(diff, ctx.settings, agents=chosen, source=ctx.source,
                        model_for=model_for_agent(ctx.settings), reviewed=ctx.reviewed)
 
 
-def prompt_tokens(the_plan) -> int:
+def prompt_tokens(the_plan: Plan) -> int:
     from reviewbot.pipeline.tokens import estimate_tokens
 
     return sum(estimate_tokens(m["content"]) for r in the_plan.requests for m in r.messages)
 
 
-def shown_lines(the_plan) -> set[tuple[str, int]]:
+def shown_lines(the_plan: Plan) -> set[tuple[str, int]]:
     from reviewbot.pipeline.context import lines_shown
 
     shown: set[tuple[str, int]] = set()
@@ -69,7 +74,7 @@ def shown_lines(the_plan) -> set[tuple[str, int]]:
     return shown
 
 
-def measure(cases, cli: dict[str, Any], agents: Sequence[str]) -> list[EvidenceRow]:
+def measure(cases: Iterable[EvalCase], cli: dict[str, Any], agents: Sequence[str]) -> list[EvidenceRow]:
     """One row per case, context off and on; a case that cannot be planned is a row with its error."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="reviewbot-evidence-") as tmp:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from reviewbot.core.errors import OutputParseError
@@ -98,7 +99,7 @@ def _check_size(text: str, what: str) -> None:
                                "reviewbot reads")
 
 
-def _spans(text: str):
+def _spans(text: str) -> Iterator[tuple[int, int]]:
     """Start and end of each balanced {...} or [...] outside strings, in order, in linear time.
 
     Strings are tracked only inside a value (quotes in prose mean nothing). When an opener never closes (prose, or a
@@ -183,7 +184,7 @@ def _next_opener(text: str, pos: int) -> int:
     return min(brace, bracket)
 
 
-def extract_json(text: str, *, prefer: tuple[str, ...] = ("findings",), what: str = "the model's answer"):
+def extract_json(text: str, *, prefer: tuple[str, ...] = ("findings",), what: str = "the model's answer") -> object:
     """The JSON value in a model's answer: the whole text, or else the first top-level object holding one of
     `prefer`'s keys, or else the first top-level object or list that parses. Reasoning blocks are skipped; nested
     objects are never picked out of a larger one (`{"result": {"findings": []}}` is an object without findings)."""
@@ -320,7 +321,7 @@ def echoes_prompt(item: dict) -> bool:
     return isinstance(path, str) and bool(_FENCE_TAG.search(path))
 
 
-def as_int(value) -> int | None:
+def as_int(value: object) -> int | None:
     """A whole number from JSON that models write as 3, 3.0 or "3"; None for anything else (booleans included)."""
     if isinstance(value, bool):
         return None
@@ -333,13 +334,13 @@ def as_int(value) -> int | None:
     return None
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
 
 
-def _to_finding(item, agent: str) -> Finding | None:
+def _to_finding(item: object, agent: str) -> Finding | None:
     if not isinstance(item, dict):
         return None
     path = _text(item.get("path") or item.get("file"))
@@ -369,6 +370,6 @@ def _to_finding(item, agent: str) -> Finding | None:
         message=message,
         suggestion=item.get("suggestion") if isinstance(item.get("suggestion"), str) and item.get("suggestion") else None,
         agent=agent,
-        quote=item.get("quote") if isinstance(item.get("quote"), str) and item.get("quote").strip() else None,
+        quote=quote if isinstance(quote := item.get("quote"), str) and quote.strip() else None,
         confidence=float(confidence) if confidence is not None else None,
     )

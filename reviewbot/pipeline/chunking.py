@@ -294,7 +294,10 @@ def _split_hunk(f: FileDiff, h: Hunk, render: Render, room: int) -> list[Chunk] 
     a = 0
     while a < total:
         overlap = OVERLAP_LINES if fits(a, a + 1, OVERLAP_LINES) else 0
-        n = _search_from(guess(a, overlap), total - a, lambda k, a=a, overlap=overlap: fits(a, a + k, overlap))
+        def fits_from(k: int, a: int = a, overlap: int = overlap) -> bool:
+            return fits(a, a + k, overlap)
+
+        n = _search_from(guess(a, overlap), total - a, fits_from)
         if n < 1:
             # Not even one line fits: that line is cut to its beginning (the only text ever left out).
             piece = _cut_line(f, cut.slice(a, a + 1), render, room, where, total)

@@ -12,6 +12,12 @@ import posixpath
 import threading
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tree_sitter import Language, Node, Parser, Tree
 
 LANGUAGES = {".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
              ".cjs": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
@@ -186,7 +192,7 @@ def _python_outline(text: str) -> Outline:
     defs: list[Definition] = []
     imports: dict[str, Import] = {}
 
-    def visit(body, parent: str, top: bool) -> None:
+    def visit(body: list[ast.stmt], parent: str, top: bool) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
@@ -230,7 +236,7 @@ def _python_outline(text: str) -> Outline:
 _PARSERS = threading.local()  # a tree-sitter Parser is not safe to share between threads
 
 
-def _ts_parser(lang: str):
+def _ts_parser(lang: str) -> Parser | None:
     parsers = _PARSERS.__dict__.setdefault("by_language", {})
     if lang not in parsers:
         language = _ts_language(lang)
@@ -244,46 +250,47 @@ def _ts_parser(lang: str):
 
 
 @cache
-def _ts_language(lang: str):
+def _ts_language(lang: str) -> Language | None:
     try:
         import tree_sitter
         if lang == "go":
-            import tree_sitter_go as grammar
+            import tree_sitter_go
 
-            language = grammar.language()
+            language = tree_sitter_go.language()
         elif lang == "javascript":
-            import tree_sitter_javascript as grammar
+            import tree_sitter_javascript
 
-            language = grammar.language()
+            language = tree_sitter_javascript.language()
         else:
-            import tree_sitter_typescript as grammar
+            import tree_sitter_typescript
 
-            language = grammar.language_tsx() if lang == "tsx" else grammar.language_typescript()
+            language = (tree_sitter_typescript.language_tsx() if lang == "tsx"
+                        else tree_sitter_typescript.language_typescript())
         return tree_sitter.Language(language)
     except (ImportError, ValueError, OSError):  # grammar missing or incompatible: plain-text fallback
         return None
 
 
-def _ts_parse(lang: str, text: str):
+def _ts_parse(lang: str, text: str) -> Tree | None:
     parser = _ts_parser(lang)
     if parser is None:
         return None
     return parser.parse(text.encode("utf-8", errors="surrogatepass"))
 
 
-def _text(node) -> str:
+def _text(node: Node | None) -> str:
     return node.text.decode("utf-8", errors="replace") if node is not None and node.text is not None else ""
 
 
-def _lines(node) -> tuple[int, int]:
+def _lines(node: Node) -> tuple[int, int]:
     return node.start_point[0] + 1, node.end_point[0] + 1
 
 
-def _js_outline(lang: str, tree) -> Outline:
+def _js_outline(lang: str, tree: Tree) -> Outline:
     defs: list[Definition] = []
     imports: dict[str, Import] = {}
 
-    def add(node, outer, kind: str, parent: str = "") -> None:
+    def add(node: Node, outer: Node, kind: str, parent: str = "") -> None:
         name = node.child_by_field_name("name")
         if name is None:
             return
@@ -292,7 +299,7 @@ def _js_outline(lang: str, tree) -> Outline:
         sig_end = body.start_point[0] + 1 if body is not None else end
         defs.append(Definition(_text(name), kind, start, end, sig_end, parent))
 
-    def walk(node, outer, parent: str, top: bool) -> None:
+    def walk(node: Node, outer: Node | None, parent: str, top: bool) -> None:
         t = node.type
         if t == "export_statement":
             for child in node.named_children:
@@ -302,12 +309,12 @@ def _js_outline(lang: str, tree) -> Outline:
             add(node, outer or node, "function", parent)
         elif t in ("class_declaration", "abstract_class_declaration", "class"):
             add(node, outer or node, "class", parent)
-            name = _text(node.child_by_field_name("name"))
+            class_name = _text(node.child_by_field_name("name"))
             body = node.child_by_field_name("body")
             if body is not None:
                 for member in body.named_children:
                     if member.type in ("method_definition", "method_signature", "abstract_method_signature"):
-                        add(member, member, "method", name)
+                        add(member, member, "method", class_name)
             return
         elif t in ("interface_declaration", "type_alias_declaration", "enum_declaration"):
             add(node, outer or node, "type", parent)
@@ -359,7 +366,7 @@ def _js_outline(lang: str, tree) -> Outline:
     return Outline(lang, tuple(defs), imports, True)
 
 
-def _string_value(node) -> str:
+def _string_value(node: Node | None) -> str:
     if node is None:
         return ""
     if node.type in ("string", "interpreted_string_literal", "raw_string_literal"):
@@ -371,7 +378,7 @@ def _string_value(node) -> str:
     return ""
 
 
-def _go_outline(tree) -> Outline:
+def _go_outline(tree: Tree) -> Outline:
     defs: list[Definition] = []
     imports: dict[str, Import] = {}
     for node in tree.root_node.named_children:
@@ -403,7 +410,7 @@ def _go_outline(tree) -> Outline:
     return Outline("go", tuple(defs), imports, True)
 
 
-def _descendants(node, kind: str):
+def _descendants(node: Node, kind: str) -> Iterator[Node]:
     stack = [node]
     while stack:
         n = stack.pop()
@@ -416,7 +423,7 @@ _TS_NAME_NODES = frozenset({"identifier", "property_identifier", "type_identifie
                             "shorthand_property_identifier", "package_identifier"})
 
 
-def _ts_references(lang: str, tree, lines: set[int]) -> list[tuple[str, str]]:
+def _ts_references(lang: str, tree: Tree, lines: set[int]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     member = "selector_expression" if lang == "go" else "member_expression"
     obj_field, prop_field = ("operand", "field") if lang == "go" else ("object", "property")

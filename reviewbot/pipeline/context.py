@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,7 +73,7 @@ class ContextBuilder:
     """Chooses and renders context for the chunks of one plan."""
 
     def __init__(self, tree: ReviewedTree, *, share: float, max_request_tokens: int,
-                 excluded=None) -> None:
+                 excluded: Callable[[str], bool] | None = None) -> None:
         self.tree = tree
         self.budget = int(share * max_request_tokens)
         self._excluded = excluded or (lambda path: False)
@@ -134,8 +134,10 @@ class ContextBuilder:
     def _outline(self, path: str) -> Outline:
         if path not in self._outlines:
             text = self.tree.read(path)
-            parseable = text is not None and len(text) <= MAX_PARSED_CHARS  # generated or minified giants: no
-            self._outlines[path] = outline(path, text) if parseable else Outline("text")
+            if text is not None and len(text) <= MAX_PARSED_CHARS:  # generated or minified giants: no
+                self._outlines[path] = outline(path, text)
+            else:
+                self._outlines[path] = Outline("text")
         return self._outlines[path]
 
     def _lines(self, path: str) -> list[str] | None:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from reviewbot.core.errors import ContextOverflowError, ModelError, OutputParseError
 from reviewbot.core.models import Chunk, Diff, DropReason, Finding, ReviewResult, Skipped, Usage
@@ -19,9 +19,15 @@ from reviewbot.pipeline.plan_records import Plan, PlannedRequest
 from reviewbot.pipeline.prompt import PROTOCOL_VERSION, build_messages, retry_message
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.model_client import ChatModel
+    from reviewbot.adapters.model_client import ChatModel, Completion
+    from reviewbot.adapters.request_flow import RequestGate
     from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.config import Settings
+    from reviewbot.pipeline.model_tools import ToolUse
+    from reviewbot.pipeline.verify import Verification
+
+    # ask(model, messages, seed) in place of the plain request (the tool loop of reviewbot/pipeline/model_tools.py)
+    AskFn = Callable[[ChatModel, list[dict], int | None], Completion]
 
 
 @dataclass
@@ -63,7 +69,8 @@ class _LazyModel:
     attribute (`complete`, `describe`, ...) is the real ChatModel's.
     """
 
-    def __init__(self, name: str, endpoint: str, factory: Callable[[str], ChatModel], gate=None) -> None:
+    def __init__(self, name: str, endpoint: str, factory: Callable[[str], ChatModel],
+                 gate: RequestGate | None = None) -> None:
         self.settings = _ModelIdentity(model=name, endpoint=endpoint)
         self._factory = factory
         self._gate = gate  # the run's RequestGate, shared by every model (they share the endpoint)
@@ -76,6 +83,7 @@ class _LazyModel:
                 self._check_listening()
                 self._model = self._factory(self.settings.model)
                 if self._gate is not None and hasattr(self._model, "gate"):
+                    # setattr: ChatModel declares `gate` by `self.gate = None` (typed None until that module is annotated)
                     self._model.gate = self._gate
             return self._model
 
@@ -90,7 +98,7 @@ class _LazyModel:
         self._gate.failed(self._gate.acquire(), "connection", message, at_once=True)  # counted as one attempt
         raise ModelError(message)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # whatever the real ChatModel's attribute is
         if name.startswith("_"):  # never build a client for (or recurse on) private or special lookups
             raise AttributeError(name)
         return getattr(self.real(), name)
@@ -103,6 +111,15 @@ def request_key(req: PlannedRequest, endpoint: str, settings: Settings) -> str:
         "review", PROTOCOL_VERSION, req.model, endpoint, str(req.seed), str(settings.temperature),
         json.dumps(req.messages, sort_keys=True, ensure_ascii=False),
     )
+
+
+class _TryBase(TypedDict):
+    """The fields of a _Try that every answer fills in."""
+
+    text: str
+    tokens_out: int
+    max_tokens: int
+    metadata: dict
 
 
 @dataclass(frozen=True)
@@ -121,7 +138,7 @@ class _Try:
 
 
 def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outcome, max_tokens: int,
-         ask=None) -> _Try:
+         ask: AskFn | None = None) -> _Try:
     """Ask once and judge the answer; the tokens spent are added to `out` whatever the answer is.
     `ask(model, messages, seed)` replaces the plain request (the tool loop of reviewbot/pipeline/model_tools.py)."""
     try:
@@ -137,7 +154,7 @@ def _try(model: ChatModel, messages: list[dict], req: PlannedRequest, out: _Outc
                                   cached_tokens=completion.cached_tokens)
     metadata = {"finish_reason": completion.finish_reason, "response_format": completion.response_format,
                 "max_tokens": max_tokens}
-    base = {"text": completion.text, "tokens_out": completion.tokens_out, "max_tokens": max_tokens,
+    base: _TryBase = {"text": completion.text, "tokens_out": completion.tokens_out, "max_tokens": max_tokens,
             "metadata": metadata}
     if completion.cut_off:
         return _Try(cut=True, problem="the answer was cut off", **base)
@@ -204,7 +221,8 @@ def _keep_complete(out: _Outcome, attempt: _Try, req: PlannedRequest) -> str:
 
 
 def _ask(model: ChatModel, req: PlannedRequest, cache: ResultCache | None, key: str, *,
-         budget_tokens: int | None = None, may_shrink: bool = True, ask=None) -> _Outcome:
+         budget_tokens: int | None = None, may_shrink: bool = True,
+         ask: AskFn | None = None) -> _Outcome:
     """One planned request: from the cache, or from the model.
 
     An unusable answer (not the answer schema) is asked again once, with what was wrong. A cut answer, or a request
@@ -343,7 +361,7 @@ def execute(
     cache: ResultCache | None,
     progress: Callable[[int, int], None] | None = None,
     extra_filters: Sequence[Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]] = (),
-    tools=None,
+    tools: ToolUse | None = None,
 ) -> ReviewResult:
     """`tools` (reviewbot.pipeline.model_tools.ToolUse, optional) lets the named agents' models look around the repository."""
     from reviewbot.adapters.request_flow import RequestGate
@@ -366,7 +384,7 @@ def execute(
         req = requests[index]
         model = models[req.model]
         key = request_key(req, endpoint, settings)
-        ask = None
+        ask: AskFn | None = None
         if tools is not None and req.agent in tools.agents:
             key, ask = tools.key(key), tools.ask
         try:
@@ -389,7 +407,7 @@ def execute(
     failed: dict[str, str] = {}
     summaries: list[str] = []
     by_chunk: dict[tuple[str, int], list[list[Finding]]] = {}
-    chunk_drops: dict[tuple[str, int], list[Counter]] = {}
+    chunk_drops: dict[tuple[str, int], list[Counter[DropReason]]] = {}
     chunk_ids: dict[int, int] = {}
     notes: list[str] = []
     for req, out in zip(requests, outcomes):
@@ -422,8 +440,9 @@ def execute(
             dropped[reason] += max(c[reason] for c in counts)
     current += list(the_plan.local_findings)
     for extra in extra_filters:
-        current, counts = extra(current, the_plan.diff)
-        dropped.update(counts)
+        current, filter_counts = extra(current, the_plan.diff)
+        # The filters' keys are DropReason values (reviewbot/rules/suppressions.py), typed there as str.
+        dropped.update(filter_counts)  # type: ignore[arg-type]
     unique, dupes = findings_mod.deduplicate(current)
     dropped[DropReason.DUPLICATE] += dupes
     confident, low = findings_mod.apply_min_confidence(unique, settings.min_confidence)
@@ -464,7 +483,7 @@ def execute(
     )
 
 
-def _format_notes(models: dict) -> list[str]:
+def _format_notes(models: dict[str, ChatModel]) -> list[str]:
     """One note per response format the endpoint refused (the ladder is shared, so each is said once)."""
     said: list[str] = []
     for lazy in models.values():
@@ -479,7 +498,7 @@ def _format_notes(models: dict) -> list[str]:
 
 
 def _verify(requests: Sequence[PlannedRequest], found: Sequence[Finding], settings: Settings,
-            models: dict[str, ChatModel], cache: ResultCache | None):
+            models: dict[str, ChatModel], cache: ResultCache | None) -> Verification:
     from reviewbot.pipeline.verify import ReviewedChunk, verify_findings
 
     chunks, seen = [], set()

@@ -222,7 +222,7 @@ def filter_findings(
     return Filtered(tuple(kept), dropped)
 
 
-def sort_key(f: Finding):
+def sort_key(f: Finding) -> tuple[str, int, int, str, str, str]:
     return (f.path, f.line, -int(f.severity), f.category, f.agent, f.message)
 
 

@@ -24,8 +24,12 @@ from typing import TYPE_CHECKING
 from reviewbot.adapters.model_client import Completion
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from reviewbot.adapters.model_client import ChatModel
     from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.config import Settings
+    from reviewbot.rules.agents import Agent
 
 # Claude Code's read-only tools: an agent file listing any of them opts in to look-ups.
 READ_ONLY_AGENT_TOOLS = frozenset({"Read", "Grep", "Glob", "LS"})
@@ -268,7 +272,7 @@ class ToolUse:
                 f"({self._unsupported})",)
 
 
-def agents_with_tools(agents, settings) -> frozenset[str]:
+def agents_with_tools(agents: Iterable[Agent], settings: Settings) -> frozenset[str]:
     """Agents whose reviews may use tools: all with --tools (config tools), else those whose front matter lists a
     read-only tool of Claude Code's (Read, Grep, Glob, LS)."""
     if settings.tools:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from reviewbot.adapters.repository_files import FileSource
     from reviewbot.adapters.reviewed_revision import ReviewedTree
     from reviewbot.config import Settings
+    from reviewbot.pipeline.context import ContextBuilder
     from reviewbot.rules.agents import Agent
+    from reviewbot.rules.standards import StandardsDoc
 
 
 # -- planning --------------------------------------------------------------------------------------------
@@ -226,7 +228,7 @@ def _make_plan(
     docs = discover_standards(source, [f.path for f in files], explicit=settings.standards, problems=notes)
     rendered_standards: dict[tuple, str] = {}  # chunks that share their documents share the text
 
-    def docs_for(paths: Sequence[str]) -> list:
+    def docs_for(paths: Sequence[str]) -> list[StandardsDoc]:
         seen, chosen = set(), []
         for p in paths:
             for doc in standards_for_file(docs, p):
@@ -235,7 +237,7 @@ def _make_plan(
                     chosen.append(doc)
         return chosen
 
-    def rendered(chosen: Sequence, max_chars: int) -> str:
+    def rendered(chosen: Sequence[StandardsDoc], max_chars: int) -> str:
         which = (tuple(doc.path for doc in chosen), max_chars)
         if which not in rendered_standards:
             text, doc_notes = render_standards(chosen, max_chars=max_chars)
@@ -308,7 +310,8 @@ def _lines_sent(chunks: Sequence[Chunk], files: Sequence[FileDiff]) -> dict[str,
             whole = by_path[piece.path].index.text
             got = sent.setdefault(piece.path, set())
             for hunk in piece.hunks:
-                got.update(ln.new_no for ln in hunk.lines if ln.kind == "+" and whole.get(ln.new_no) == ln.text)
+                got.update(ln.new_no for ln in hunk.lines if ln.kind == "+" and ln.new_no is not None
+                           and whole.get(ln.new_no) == ln.text)
     return sent
 
 
@@ -340,7 +343,9 @@ def _coverage(diff: Diff, files: Sequence[FileDiff], sent_by_agent: Sequence[dic
     )
 
 
-def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk], docs_for, rendered,
+def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk],
+                         docs_for: Callable[[Sequence[str]], list[StandardsDoc]],
+                         rendered: Callable[[Sequence[StandardsDoc], int], str],
                          instructions_table: Sequence[tuple[str, str]], max_chars: int) -> list[PromptParts]:
     """Each chunk's prompt parts, split so that every request of the agent starts with the same text.
 
@@ -370,7 +375,7 @@ def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk], docs_for, 
     return out
 
 
-def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
+def _context_builder(reviewed: ReviewedTree | None, settings: Settings) -> ContextBuilder | None:
     if reviewed is None or not settings.context or settings.context_budget <= 0:
         return None
     from reviewbot.pipeline.context import ContextBuilder
@@ -384,7 +389,8 @@ def _context_builder(reviewed: ReviewedTree | None, settings: Settings):
                           excluded=excluded)
 
 
-def _with_context(context, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...], render,
+def _with_context(context: ContextBuilder, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...],
+                  render: Callable[[FileDiff], str],
                   settings: Settings, agent: str, budget_tokens: int) -> tuple[dict, ...]:
     """The chunk's messages with its context added, within what is left of the request budget."""
     from reviewbot.pipeline.tokens import estimate_tokens

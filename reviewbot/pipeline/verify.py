@@ -130,6 +130,7 @@ def code_excerpt(f: FileDiff, first: int, last: int, context: int = CONTEXT_LINE
             if ln.kind == "-":
                 out.append(f"  {' ' * width} - {ln.text}")
             else:
+                assert ln.new_no is not None  # a "+" or " " line has a number on the new side
                 mark = ">" if first <= ln.new_no <= last else " "
                 out.append(f"{mark} {ln.new_no:>{width}} {ln.kind} {ln.text}")
     return "\n".join(out)
@@ -178,7 +179,7 @@ def verify_key(model: str, endpoint: str, seed: int | None, temperature: float |
 # -- the answer --------------------------------------------------------------------------------------------
 
 
-def _json_value(text: str):
+def _json_value(text: str) -> object:
     return extract_json(text, prefer=("verdicts", "results"), what="the verification answer")
 
 
@@ -196,7 +197,7 @@ def _decision(item: Mapping) -> bool | None:
     return None
 
 
-def _number(value) -> int | None:
+def _number(value: object) -> int | None:
     if isinstance(value, str):
         value = value.strip().lstrip("#").removeprefix("finding").strip()  # "#2", "finding 2"
     return as_int(value)
