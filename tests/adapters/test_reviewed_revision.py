@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewbot.adapters.git import DiffSpec, Repository
-from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
+from reviewbot.adapters.reviewed_revision import INDEX, WORKTREE, ReviewedTree, reviewed_where
 
 
 def _tree(repo, spec: DiffSpec) -> ReviewedTree:
@@ -31,10 +31,16 @@ def test_prefetch_reads_what_one_read_at_a_time_reads(repo):
     assert staged.read("link.py") is None  # a link is never read, batched or not
 
 
-def test_blobs_are_read_in_one_batch(repo):
-    repo.commit_files({f"m{i}.py": f"x = {i}\n" for i in range(30)}, "base")
-    git_repo = Repository(repo.path)
-    ids = [line.split()[2] for line in str(git_repo.run("ls-tree", "HEAD")).splitlines()]
-    blobs = git_repo.read_blobs(ids + ["0" * 40])
-    assert sorted(blobs.values()) == sorted([b"# Demo project\n", *(f"x = {i}\n".encode() for i in range(30))])
-    assert "0" * 40 not in blobs
+def test_which_revision_each_kind_of_diff_reviews(repo):
+    first = repo.head()
+    repo.commit_files({"a.py": "x = 1\n"}, "second")
+    second = repo.head()
+    git = Repository(repo.path)
+    assert reviewed_where(git, DiffSpec(staged=True)) == INDEX
+    assert reviewed_where(git, DiffSpec(staged=True, revisions=(first,))) == INDEX
+    assert reviewed_where(git, DiffSpec()) == WORKTREE
+    assert reviewed_where(git, DiffSpec(revisions=(first,))) == WORKTREE  # REV against the work tree
+    assert reviewed_where(git, DiffSpec(revisions=(first, second))) == second
+    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..{second}",))) == second
+    assert reviewed_where(git, DiffSpec(revisions=(f"{first}...{second}",))) == second
+    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..",))) == second  # B left out: HEAD

@@ -252,16 +252,6 @@ def test_concurrency_zero_names_the_flag(repo, run_cli):
     assert "concurrency' in" not in result.stderr  # not the config key's wording
 
 
-def test_verify_flags_and_the_deprecated_alias(repo, run_cli):
-    from reviewbot.commands.common import cli_settings
-
-    assert cli_settings({"verify": False})["verify"] is False
-    help_text = run_cli("diff", "--help").stdout
-    assert "--no-verify-findings" in help_text and "--no-verify " not in help_text
-    result = run_cli("diff", "--no-verify", "--staged", "--agent", "nobody")
-    assert "--no-verify is deprecated" in result.stderr
-
-
 # --- outside a repository -----------------------------------------------------------------------------------------
 
 

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 
 import pytest
 
-from reviewbot.adapters.request_flow import RequestGate
-from reviewbot.config import load_settings
-from reviewbot.core.errors import ModelError
-from reviewbot.pipeline.budget import FOCUS_CAP_TOKENS, known_context_window, request_budget
 from tests.helpers import Fail
+from tests.helpers.ports import closed_port
 
 FILES = 16
 # Small requests, so that every file is a request of its own: the protocol and persona take ~1,300 tokens.
@@ -51,28 +46,6 @@ def _review_json(run_cli, *args: str, env: dict | None = None) -> tuple[object, 
 
 
 # --- fewer, fuller requests ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("model", "window"), [
-    ("gpt-4o-mini", 128_000), ("gpt-4-turbo-2024-04-09", 128_000), ("gpt-4", 8_192), ("openai/gpt-4.1", 1_047_576),
-    ("claude-3-5-sonnet-latest", 200_000), ("qwen2.5-coder:1.5b", None), ("test-model", None), ("", None),
-])
-def test_known_context_windows_match_the_family_prefix(model, window):
-    assert known_context_window(model) == window
-
-
-def _settings(env: dict[str, str]):
-    return load_settings(repo_source=None, environ=env, user_path=None)
-
-
-def test_request_budget_comes_from_the_context_window_unless_set():
-    assert request_budget(_settings({}), "test-model") == 16_000  # unknown model: the old default
-    assert request_budget(_settings({}), "gpt-4o") == FOCUS_CAP_TOKENS  # 128k window, capped for focus
-    assert request_budget(_settings({}), "gpt-4") == 8_192  # a small window is the budget itself
-    assert request_budget(_settings({"REVIEWBOT_CONTEXT_WINDOW": "24000"}), "test-model") == 24_000
-    explicit = {"REVIEWBOT_MAX_REQUEST_TOKENS": "9000"}
-    assert request_budget(_settings(explicit), "gpt-4o") == 9_000  # the user's own budget wins
-    assert request_budget(_settings({**explicit, "REVIEWBOT_CONTEXT_WINDOW": "8000"}), "m") == 8_000  # never past it
 
 
 def test_a_known_model_gets_fewer_fuller_requests_covering_the_same_lines(repo, run_cli):
@@ -163,17 +136,11 @@ def test_breaker_stops_an_all_500_run_within_a_few_requests(many_files, model_se
     assert f"{n} requests ({n} failed)" in result.stderr
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_refused_connection_is_not_retried(repo, run_cli):
     repo.commit_files({"README.md": "base\n"})
     repo.write("app/a.py", _module(1))
     repo.add("app/a.py")
-    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1", "OPENAI_API_KEY": "sk-x",
+    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1", "OPENAI_API_KEY": "sk-x",
            "REVIEWBOT_MODEL": "m", "REVIEWBOT_RETRIES": "3"}
     result = run_cli("diff", "--staged", "--format", "json", env=env)
     assert result.exit_code == 3 and "Traceback" not in result.stderr
@@ -184,7 +151,7 @@ def test_refused_connection_is_not_retried(repo, run_cli):
 
 
 def test_refused_connection_stops_a_large_run_at_the_first_wave(many_files, run_cli):
-    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1", "OPENAI_API_KEY": "sk-x",
+    env = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1", "OPENAI_API_KEY": "sk-x",
            "REVIEWBOT_MODEL": "m"}
     result, summary = _review_json(run_cli, env=env)
     assert result.exit_code == 3
@@ -237,115 +204,3 @@ def test_every_request_starts_with_the_same_bytes_and_the_server_cache_is_report
     assert all(c >= len(shared) // 4 for c in model_server.cached_tokens[1:])
     assert summary["usage"]["cached_tokens"] == sum(model_server.cached_tokens) > 0
     assert "from the server's prompt cache" in result.stderr
-
-
-# --- the flow control on its own -------------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_gate_probes_then_opens_to_the_cap():
-    gate = RequestGate(16, probe=8, clock=Clock())
-    tickets = [gate.acquire() for _ in range(8)]
-    assert gate.stats().limit == 8  # the probe window is full: a ninth would wait
-    released = threading.Event()
-    ninth: list = []
-
-    def wait_for_a_slot() -> None:
-        ninth.append(gate.acquire())
-        released.set()
-
-    thread = threading.Thread(target=wait_for_a_slot, daemon=True)
-    thread.start()
-    assert not released.wait(0.1) and not ninth  # still waiting
-    gate.succeeded(tickets[0])  # the endpoint answers: open up to the cap
-    thread.join(timeout=10)
-    assert ninth and gate.stats().limit == 16
-    more = [gate.acquire() for _ in range(8)]  # 8 in flight + 8 more = the cap
-    assert gate.stats().peak == 16 and len(more) == 8
-
-
-def test_gate_halves_once_per_round_and_recovers_additively():
-    clock = Clock()
-    gate = RequestGate(16, probe=16, clock=clock)
-    first = [gate.acquire() for _ in range(16)]
-    clock.now += 1
-    for t in first[:10]:  # a burst of 429s about one round of requests is one decrease, not ten
-        assert gate.congested(t, "HTTP 429") is True
-    assert gate.stats().limit == 8 and gate.stats().backoffs == 1
-    for t in first[10:]:
-        gate.succeeded(t)
-    clock.now += 1
-    t = gate.acquire()  # sent after the cut: news about it is new
-    assert gate.congested(t, "HTTP 429") is False  # it was alone in flight: counted for the breaker too
-    assert gate.stats().limit == 4 and gate.stats().lowest == 4
-    for _ in range(4 + 5 + 6):  # a window of answers per step: 4 -> 5 -> 6 -> 7
-        gate.succeeded(gate.acquire())
-    assert gate.stats().limit == 7
-    for _ in range(200):
-        gate.succeeded(gate.acquire())
-    assert gate.stats().limit == 16  # never past the cap
-
-
-def test_gate_breaker_counts_one_kind_in_a_row():
-    gate = RequestGate(4, probe=4, breaker_after=3, clock=Clock())
-    gate.failed(gate.acquire(), "server error", "HTTP 500")
-    gate.failed(gate.acquire(), "server error", "HTTP 500")
-    gate.succeeded(gate.acquire())  # an answer resets the count
-    gate.failed(gate.acquire(), "server error", "HTTP 500")
-    gate.failed(gate.acquire(), "timeout", "slow")  # another kind starts a new count
-    gate.failed(gate.acquire(), None, "HTTP 400")  # a rejected request says nothing about the endpoint
-    assert not gate.is_open
-    gate.failed(gate.acquire(), "server error", "HTTP 500")
-    gate.failed(gate.acquire(), "server error", "HTTP 500")
-    assert not gate.is_open
-    gate.failed(gate.acquire(), "server error", "model answered HTTP 500")
-    assert gate.is_open
-    with pytest.raises(ModelError, match=r"after 3 failures in a row \(model answered HTTP 500\)"):
-        gate.acquire()
-    assert gate.stats().sent == 9 and gate.stats().failed == 8
-
-
-def test_gate_opens_at_once_on_a_refused_connection_and_wakes_the_waiting():
-    gate = RequestGate(1, probe=1, clock=Clock())
-    ticket = gate.acquire()
-    errors: list[str] = []
-
-    def waiter() -> None:
-        try:
-            gate.acquire()
-        except ModelError as exc:
-            errors.append(str(exc))
-
-    thread = threading.Thread(target=waiter)
-    thread.start()
-    gate.failed(ticket, "connection", "connection refused", at_once=True)
-    thread.join(timeout=10)
-    assert not thread.is_alive() and errors and "after the first failure (connection refused)" in errors[0]
-
-
-def test_gate_counts_a_lone_busy_answer_towards_the_breaker():
-    gate = RequestGate(8, probe=1, breaker_after=2, clock=Clock())
-    assert gate.congested(gate.acquire(), "HTTP 503") is False  # alone in flight: the server is failing
-    assert gate.congested(gate.acquire(), "HTTP 503") is False
-    assert gate.is_open
-
-
-def test_the_client_does_not_retry_a_refused_connection_either():
-    # The run checks loopback endpoints before building a client; the client itself also gives up on a refused
-    # connection without retrying (for endpoints the check does not cover), and opens the breaker.
-    from reviewbot.adapters.model_client import ChatModel, ModelSettings
-
-    model = ChatModel(ModelSettings(model="m", base_url=f"http://127.0.0.1:{_closed_port()}/v1", api_key="sk-x",
-                                    max_retries=3))
-    model.gate = RequestGate(4)
-    with pytest.raises(ModelError, match="could not connect"):
-        model.complete([{"role": "user", "content": "hi"}])
-    assert model.gate.stats().sent == 1 and model.gate.stats().failed == 1  # one attempt, no retries
-    assert model.gate.is_open

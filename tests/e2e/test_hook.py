@@ -1,4 +1,4 @@
-"""The pre-commit entry point: `reviewbot hook`, in-process and through the real pre-commit program."""
+"""The pre-commit entry point through the real pre-commit program (`reviewbot hook` in-process: tests/commands/test_hook.py)."""
 
 from __future__ import annotations
 
@@ -11,47 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_ROOT, GitRepo
-
-BLOCKING = {"path": "app/service.py", "line": 2, "severity": "error", "category": "async",
-            "message": "time.sleep blocks the event loop"}
-
-
-def _stage(repo) -> None:
-    repo.write("app/service.py", "async def handler():\n    time.sleep(5)\n")
-    repo.write("app/other.py", "VALUE = 1\n")
-    repo.add("app/service.py", "app/other.py")
-
-
-def test_hook_reviews_staged_files_it_is_given(repo, model_server, run_cli):
-    _stage(repo)
-    repo.write("app/service.py", "async def handler():\n    pass\n")  # unstaged edit: must not be reviewed
-    model_server.answer_findings([BLOCKING])
-    result = run_cli("hook", "app/service.py")
-    assert result.exit_code == 1, result.stderr
-    assert "app/service.py:2: error:" in result.stdout
-    prompt = model_server.prompt_text(0)
-    assert "time.sleep(5)" in prompt  # the staged content, not the work tree
-    assert "app/other.py" not in prompt  # limited to the files pre-commit passed
-
-
-def test_hook_fails_open_when_the_model_is_down(repo, model_server, run_cli):
-    _stage(repo)
-    for _ in range(8):
-        model_server.fail(503)
-    result = run_cli("hook", "app/service.py", "--no-cache", env={"REVIEWBOT_RETRIES": "0"})
-    assert result.exit_code == 0
-    assert "review skipped" in result.stderr and "503" in result.stderr
-
-
-def test_hook_pre_push_range(repo, model_server, run_cli):
-    base = repo.head()
-    _stage(repo)
-    repo.commit("feature")
-    model_server.answer_findings([BLOCKING])
-    env = {"PRE_COMMIT_FROM_REF": base, "PRE_COMMIT_TO_REF": repo.head()}
-    result = run_cli("hook", env=env)
-    assert result.exit_code == 1, result.stderr
-    assert "app/service.py:2: error" in result.stdout
+from tests.helpers.hook_change import BLOCKING, stage as _stage
 
 
 def _snapshot_project(dest: Path) -> GitRepo:

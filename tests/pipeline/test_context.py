@@ -339,24 +339,6 @@ def test_the_plan_cache_sees_changes_outside_the_diff(repo):
     assert "timeout=30" in context_section(plan_for(repo.path, spec, cache=True))
 
 
-def test_which_revision_each_kind_of_diff_reviews(repo):
-    from reviewbot.adapters.git import Repository
-    from reviewbot.adapters.reviewed_revision import INDEX, WORKTREE, reviewed_where
-
-    first = repo.head()
-    repo.commit_files({"a.py": "x = 1\n"}, "second")
-    second = repo.head()
-    git = Repository(repo.path)
-    assert reviewed_where(git, DiffSpec(staged=True)) == INDEX
-    assert reviewed_where(git, DiffSpec(staged=True, revisions=(first,))) == INDEX
-    assert reviewed_where(git, DiffSpec()) == WORKTREE
-    assert reviewed_where(git, DiffSpec(revisions=(first,))) == WORKTREE  # REV against the work tree
-    assert reviewed_where(git, DiffSpec(revisions=(first, second))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..{second}",))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}...{second}",))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..",))) == second  # B left out: HEAD
-
-
 def test_context_never_takes_a_request_past_its_budget(repo):
     from reviewbot.pipeline.tokens import estimate_tokens
 

@@ -17,9 +17,8 @@ from reviewbot.rules.baseline import (
     parse_baseline,
     render_baseline,
 )
+from tests.helpers.baseline_service import BASE, SLEEP, finding as _finding, stage as _stage
 
-BASE = "".join(f"value_{i} = {i}\n" for i in range(1, 21))  # app/service.py, 20 lines
-SLEEP = "    time.sleep(5)"
 GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
 
@@ -95,15 +94,6 @@ def test_parse_reads_counts():
 
 # -- end to end -----------------------------------------------------------------------------------------------
 
-def _finding(line: int, category: str = "async", message: str = "time.sleep blocks the event loop") -> dict:
-    return {"path": "app/service.py", "line": line, "severity": "error", "category": category, "message": message}
-
-
-def _stage(repo, body: str) -> None:
-    repo.write("app/service.py", body)
-    repo.add("app/service.py")
-
-
 @pytest.fixture
 def service(repo):
     repo.commit_files({"app/service.py": BASE}, "base")
@@ -156,35 +146,6 @@ def test_duplicates_are_counted(service, model_server, run_cli):
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["findings"]) == 1
     assert "2 accepted by the baseline" in result.stderr
-
-
-def test_rerecording_replaces_the_file(service, model_server, run_cli):
-    _stage(service, BASE + SLEEP + "\n")
-    model_server.answer_findings([_finding(21)])
-    run_cli("baseline", "--staged")
-    model_server.answer_findings([_finding(21, "style")])
-    assert run_cli("baseline", "--staged", "--no-cache").exit_code == 0
-    entries = json.loads((service.path / ".reviewbot-baseline.json").read_text())["findings"]
-    assert [e["category"] for e in entries] == ["style"]
-
-
-def test_baseline_with_nothing_to_review_leaves_the_file(service, model_server, run_cli):
-    (service.path / ".reviewbot-baseline.json").write_text("keep me")
-    result = run_cli("baseline", "--staged")
-    assert result.exit_code == 0
-    assert "left as it is" in result.stderr
-    assert (service.path / ".reviewbot-baseline.json").read_text() == "keep me"
-    assert model_server.requests == []
-
-
-def test_failed_review_exits_3_and_writes_nothing(service, model_server, run_cli):
-    from tests.helpers import Fail
-
-    _stage(service, BASE + SLEEP + "\n")
-    model_server.default = lambda body: Fail(500)
-    result = run_cli("baseline", "--staged", env={"REVIEWBOT_RETRIES": "0"})
-    assert result.exit_code == 3, result.stdout + result.stderr
-    assert not (service.path / ".reviewbot-baseline.json").exists()
 
 
 def test_broken_baseline_exits_2_naming_the_file(service, model_server, run_cli):

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from reviewbot.core.models import Diff, FileDiff, Hunk, Line
-from reviewbot.secrets import literals, scanning
+from reviewbot.secrets import scanning
 from reviewbot.secrets.local_findings import secret_findings
 from reviewbot.secrets.redaction import redact, redact_file_diff
 from reviewbot.secrets.scanning import find_secrets
@@ -279,15 +279,6 @@ def test_a_match_cut_by_its_window_is_matched_again_over_more_of_the_line():
     assert spans[0] == (50, 50 + longest)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
     assert spans[-1][1] == 50 + 2 * longest + 100
-
-
-_CODE_LIKE_REGEX = re.compile(r"\\|\(\?|\{.*\}|\[.*\]")  # what secrets._code_like replaces
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="ab{}[]()?\\", max_size=20))
-def test_code_like_is_the_regex_it_replaces(value):
-    assert literals._code_like(value) == bool(_CODE_LIKE_REGEX.search(value))
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,39 @@
+"""What the commands share: review options turned into settings (the deprecated --no-verify alias included), and
+expected failures turned into one line on stderr and their exit code."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from reviewbot.commands.common import cli_settings, handle_errors
+from reviewbot.core.errors import ConfigError, ModelError
+
+
+def test_verify_flags_and_the_deprecated_alias(repo, run_cli):
+    assert cli_settings({"verify": False})["verify"] is False
+    help_text = run_cli("diff", "--help").stdout
+    assert "--no-verify-findings" in help_text and "--no-verify " not in help_text
+    result = run_cli("diff", "--no-verify", "--staged", "--agent", "nobody")
+    assert "--no-verify is deprecated" in result.stderr
+
+
+@pytest.mark.parametrize(("raised", "code", "line"), [
+    (ConfigError("bad\nvalue \x1b[31m"), 2, "reviewbot: error: bad value"),
+    (ModelError("the model answered HTTP 500"), 3, "reviewbot: error: the model answered HTTP 500"),
+    (KeyboardInterrupt(), 130, "reviewbot: interrupted"),
+    (None, 1, ""),
+])
+def test_handle_errors_turns_failures_into_one_line_and_an_exit_code(raised, code, line):
+    @click.command()
+    @handle_errors
+    def command() -> int:
+        if raised is not None:
+            raise raised
+        return 1
+
+    result = CliRunner().invoke(command, [])
+    assert result.exit_code == code
+    assert result.stderr.startswith(line) and len(result.stderr.splitlines()) <= 1
+    assert "Traceback" not in result.stderr and "\x1b" not in result.stderr
