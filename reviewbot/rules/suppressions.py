@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from reviewbot.core.models import Diff, DropReason, Finding, FindingSource
@@ -36,7 +35,6 @@ _DIRECTIVE = re.compile(r"reviewbot\s*:\s*ignore\b(?:\s*\[([^\]]*)\])?", re.IGNO
 _OPENER = re.compile(r"#|//|--|/\*|<!--|;|%|^\s*\*")
 _COMMENT_ONLY = re.compile(r"^\s*(?:#|//|--|/\*|<!--|;|%|\*)")
 SECRETS = "secrets"
-MAX_FALLBACK_BYTES = 2_000_000  # reading a bigger file for one comment is not worth it
 
 
 def directive(line: str | None) -> frozenset[str] | None:
@@ -96,37 +94,12 @@ class LineTexts:
         return lines
 
 
-def new_side_reader(repo: Repository, description: str) -> Callable[[str], str | None]:
-    """Read a file as it is on the new side of the diff that `description` (DiffSpec.description) names."""
-    what = description.split(" -- ", 1)[0].strip()
-    revs = what.split()
-    rev: str | None = None  # None: the work tree
-    if what == "staged changes" or what.endswith(" (staged)"):
-        rev = ""  # the index
-    elif len(revs) == 1 and ".." in revs[0]:
-        rev = revs[0].replace("...", "..").split("..", 1)[1] or "HEAD"
-    elif len(revs) == 2:
-        rev = revs[1]
-    if rev is not None:
-        return lambda path: repo.show_file(rev, path)
-    root = Path(repo.root)
-
-    def from_work_tree(path: str) -> str | None:
-        from reviewbot.adapters.repository_files import RepoFileRefused, open_repo_file
-
-        try:  # never through a link out of the repository, never a FIFO (the text may go into the baseline)
-            data = open_repo_file(root, path, max_bytes=MAX_FALLBACK_BYTES)
-        except (RepoFileRefused, OSError):
-            return None
-        return None if data is None else data.decode("utf-8", errors="replace")
-
-    return from_work_tree
-
-
 def line_texts(ctx: Context, diff: Diff) -> LineTexts:
-    """Line texts for the filters of one review (shared with `reviewbot baseline`)."""
-    repo = getattr(ctx, "repo", None)
-    return LineTexts(diff, new_side_reader(repo, diff.description) if repo is not None else None)
+    """Line texts for the filters of one review (shared with `reviewbot baseline`): files are read, when the diff
+    does not show the line, from the side of the diff under review (`ctx.content`, set when the diff was collected:
+    the index, revision B or the work tree; only regular files inside the repository)."""
+    content = getattr(ctx, "content", None)
+    return LineTexts(diff, content.read_text if content is not None else None)
 
 
 def is_suppressed(finding: Finding, line_text: Callable[[str, int], str | None]) -> bool:
