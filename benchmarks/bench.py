@@ -59,11 +59,11 @@ with open(sys.argv[1], "w") as out:
 # imports or teardown. The secret-scan memo is cleared before each run: a real run starts without it.
 _IN_PROCESS = """\
 import contextlib, io, json, sys, time
-from reviewbot import secrets
 from reviewbot.cli import main
+from reviewbot.secrets import scanning
 
 def once(args):
-    getattr(secrets, "_SCANNED", {}).clear()
+    scanning._SCANNED.clear()  # no fallback: if the memo moves, this fails instead of silently keeping it warm
     out, err = io.StringIO(), io.StringIO()
     code = 0
     start = time.perf_counter()

@@ -80,10 +80,10 @@ def commits(repo: Path, count: int, rev: str = "HEAD") -> list[str]:
 
 
 def run_in_process(args: list[str]) -> tuple[int, str, str, float]:
-    from reviewbot import secrets
     from reviewbot.cli import main
+    from reviewbot.secrets import scanning
 
-    getattr(secrets, "_SCANNED", {}).clear()  # a real run starts without the secret-scan memo
+    scanning._SCANNED.clear()  # a real run starts without the secret-scan memo (no fallback if it moves)
     out, err = io.StringIO(), io.StringIO()
     code = 0
     start = time.perf_counter()
