@@ -18,11 +18,13 @@ from reviewbot.adapters.git import DiffSpec, Repository, worktree_source
 from reviewbot.adapters.repository_files import FileSource
 from reviewbot.config import Settings, key_for_endpoint, load_settings
 from reviewbot.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError, SetupError
-from reviewbot.core.models import Diff, ReviewResult
+from reviewbot.core.models import Diff, ReviewedSide, ReviewResult, SideKind
 
 if TYPE_CHECKING:
     from reviewbot.adapters.model_client import ChatModel
     from reviewbot.adapters.result_cache import ResultCache
+    from reviewbot.adapters.reviewed_side import SideListing
+    from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.pipeline.model_tools import ToolUse
     from reviewbot.pipeline.review import Plan
     from reviewbot.rules.agents import Agent
@@ -56,7 +58,16 @@ class Context:
     source: FileSource | None  # where config, agents and standards are read from
     settings: Settings
     content: FileSource | None = None  # the reviewed side of the last collected diff (file heads for skip checks)
-    reviewed: Any = None  # reviewbot.adapters.reviewed_revision.ReviewedTree of the last diff collected: what context is read from
+    reviewed: ReviewedTree | None = None  # the same side as context and tools see it
+    listings: dict[ReviewedSide, SideListing] = field(default_factory=dict)  # each side is listed once per run
+
+    def listing(self, side: ReviewedSide) -> SideListing:
+        """The one listing of `side` this run shares among everything that reads it."""
+        from reviewbot.adapters.reviewed_side import SideListing
+
+        if side not in self.listings:
+            self.listings[side] = SideListing(cast("Repository", self.repo), side)
+        return self.listings[side]
 
 
 def prepare(
@@ -64,12 +75,14 @@ def prepare(
     *,
     cwd: Path | None = None,
     command_defaults: Mapping[str, Any] | None = None,
-    rules_revision: str | None = None,
+    rules_side: ReviewedSide | None = None,
     console: Console | None = None,
     require_repo: bool = True,
 ) -> Context:
-    from reviewbot.adapters.git import INDEX, IndexSource, RevisionSource
+    """Settings for one command. `rules_side` is where config, agents and standards are read from (the side under
+    review, or for `ci` the target branch's tip); None reads them from the work tree."""
     from reviewbot.adapters.repository_files import warn_once
+    from reviewbot.adapters.reviewed_side import SideListing, side_files
     from reviewbot.core.errors import GitError
 
     try:
@@ -83,31 +96,31 @@ def prepare(
     strict = (command_defaults or {}).get("on_error") == "fail"
     on_refusal = None if strict else warn_once(console.warn if console else (lambda message: None))
     source: FileSource | None = None
-    if repo is None:
-        pass
-    elif rules_revision == INDEX:
-        source = IndexSource(repo, on_refusal=on_refusal)
-    elif rules_revision:
-        source = RevisionSource(repo, rules_revision)
-        source.on_refusal = on_refusal
-    else:
+    listings: dict[ReviewedSide, SideListing] = {}
+    if repo is not None and (rules_side is None or rules_side.kind is SideKind.WORKTREE):
         source = worktree_source(repo, on_refusal=on_refusal)
+    elif repo is not None and rules_side is not None:
+        listings[rules_side] = SideListing(repo, rules_side)  # shared with the diff's readers when it is its side
+        source = side_files(listings[rules_side], on_refusal=on_refusal)
     settings = load_settings(repo_source=source, cli=cli, command_defaults=command_defaults)
     if console:
         for w in settings.warnings:
             console.warn(w)
-    return Context(repo=repo, source=source, settings=settings)
+    return Context(repo=repo, source=source, settings=settings, listings=listings)
 
 
 def collect_diff(ctx: Context, spec: DiffSpec) -> Diff:
     from reviewbot.adapters.diff_parser import parse_diff
-    from reviewbot.adapters.git import content_source
-    from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
+    from reviewbot.adapters.reviewed_side import side_files
+    from reviewbot.adapters.reviewed_tree import ReviewedTree
 
     repo = cast("Repository", ctx.repo)  # a diff is collected only inside a repository (prepare(require_repo=True))
-    ctx.content = content_source(repo, spec)
+    listing = ctx.listing(spec.reviewed_side)  # an unknown revision is named as such before git diff fails on it
     raw = repo.diff(spec, context_lines=ctx.settings.context_lines)
-    ctx.reviewed = ReviewedTree(repo, reviewed_where(repo, spec))
+    # A changed file that may not be read (a link out, a FIFO) is simply not read here: the diff itself shows what
+    # changed, and the rules' own refusals are reported by the rules source.
+    ctx.content = side_files(listing, on_refusal=lambda err: None)
+    ctx.reviewed = ReviewedTree(listing)
     return Diff(files=parse_diff(raw), description=spec.description)
 
 

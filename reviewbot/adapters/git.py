@@ -9,18 +9,18 @@ is parsed, and with core.quotepath off so that non-ASCII names arrive as they ar
 from __future__ import annotations
 
 import os
-import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, overload
 
 from reviewbot.core.errors import GitError
+from reviewbot.core.models import ReviewedSide
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.repository_files import FileSource, Refusal, WorktreeSource
+    from reviewbot.adapters.repository_files import Refusal, WorktreeSource
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's well-known empty tree object
 
@@ -75,6 +75,18 @@ class DiffSpec:
         if self.paths:
             what += " -- " + " ".join(self.paths)
         return what
+
+    @property
+    def reviewed_side(self) -> ReviewedSide:
+        """The side under review: B of `A..B`, `A...B` and `A B` (HEAD when B is left out), the index for
+        `--staged`, the work tree for no revision or one revision (that revision against the work tree)."""
+        revisions = self.revisions
+        if len(revisions) == 1 and ".." in revisions[0]:
+            right = revisions[0].split("...", 1)[1] if "..." in revisions[0] else revisions[0].split("..", 1)[1]
+            return ReviewedSide.at(right or "HEAD")
+        if len(revisions) == 2:
+            return ReviewedSide.at(revisions[1])
+        return ReviewedSide.index() if self.staged else ReviewedSide.worktree()
 
 
 def _git_module() -> ModuleType:
@@ -292,171 +304,6 @@ class Repository:
         else:
             out = self.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", rev)
         return [p for p in str(out).split("\0") if p]
-
-
-class RevisionSource:
-    """A FileSource that reads a repository's files as they are at one commit (CI: the base revision)."""
-
-    def __init__(self, repo: Repository, rev: str) -> None:
-        self.repo = repo
-        self.rev = repo.resolve(rev)
-        self.label = f"revision {self.rev[:12]}"
-        self._files: list[str] | None = None
-
-        self._modes: dict[str, str] | None = None
-        self.on_refusal: Refusal | None = None  # set by the caller (run.prepare) like WorktreeSource's; None raises
-        self.refused: set[str] = set()
-
-    def read_text(self, path: str, *, what: str | None = None) -> str | None:
-        from reviewbot.adapters.repository_files import RepoFileRefused, refuse, relative_repo_path, shown
-
-        what = what or "file"
-        try:
-            rel = relative_repo_path(path, what)
-            mode = self._entry_modes().get(rel)
-            if mode is None:
-                return None
-            if mode not in ("100644", "100755"):
-                kind = "a symbolic link" if mode == "120000" else "not a regular file"
-                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {kind} at {self.label}; refused: a link's "
-                                      f"target is never read")
-            from reviewbot.secrets.sensitive_files import sensitive_reason
-
-            reason = sensitive_reason(rel)
-            if reason:
-                raise RepoFileRefused(f"the {what} '{shown(rel)}' is {reason}; refused: it is never read or sent")
-        except RepoFileRefused as err:
-            refuse(self, err, path)
-            return None
-        return self.repo.show_file(self.rev, rel)
-
-    def _entry_modes(self) -> dict[str, str]:
-        if self._modes is None:
-            out = str(self.repo.run("ls-tree", "-r", "-z", "--full-tree", self.rev))
-            modes: dict[str, str] = {}
-            for entry in out.split("\0"):
-                meta, tab, name = entry.partition("\t")
-                if tab:
-                    modes[name] = meta.split(" ", 1)[0]
-            self._modes = modes
-        return self._modes
-
-    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
-        return self.repo.read_heads(self.rev, paths, max_bytes)
-
-    def list_files(self) -> Iterable[str]:
-        if self._files is None:
-            self._files = list(self._entry_modes())
-        return self._files
-
-
-class IndexSource:
-    """A FileSource over the index (what is staged), for a `--staged` review: rules and file contents come from the
-    side under review. A file the index does not hold at all (untracked, never added) is read from the work tree,
-    as before: it belongs to neither side, and a rule file that was simply never staged still applies."""
-
-    def __init__(self, repo: Repository, on_refusal: Refusal | None = None) -> None:
-        self.repo = repo
-        self.label = "index"
-        self._modes: dict[str, str] | None = None
-        self.on_refusal = on_refusal
-        self.refused: set[str] = set()
-        self._worktree = worktree_source(repo, on_refusal=on_refusal)
-        self._worktree.refused = self.refused  # a refusal of the fallback is this source's refusal too
-
-    def _staged_modes(self) -> dict[str, str]:
-        if self._modes is None:
-            modes: dict[str, str] = {}
-            for entry in str(self.repo.run("ls-files", "-z", "--stage")).split("\0"):
-                meta, tab, name = entry.partition("\t")
-                if tab:
-                    modes[name] = meta.split(" ", 1)[0]
-            self._modes = modes
-        return self._modes
-
-    def _in_index(self, path: str) -> bool:
-        return path in self._staged_modes()
-
-    def read_text(self, path: str, *, what: str | None = None) -> str | None:
-        from reviewbot.adapters.repository_files import RepoFileRefused, refuse, relative_repo_path, shown
-
-        asked_as = what
-        what = what or "file"
-        try:
-            rel = named = relative_repo_path(path, what)
-            mode = self._staged_modes().get(rel)
-            for _ in range(8):  # a link inside the repository is judged, and read, by its target
-                if mode != "120000":
-                    break
-                target = str(self.repo.show_file("", rel) or "")
-                try:
-                    rel = relative_repo_path(posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)))
-                except RepoFileRefused:
-                    raise RepoFileRefused(f"the {what} '{shown(named)}' leads outside the repository (a symbolic "
-                                          f"link to '{shown(target)}'); refused: a link out is never followed") from None
-                mode = self._staged_modes().get(rel)
-            called = f"'{shown(named)}'" + (f" (a link to '{shown(rel)}')" if rel != named else "")
-            if mode is None:
-                if rel != named:
-                    raise RepoFileRefused(f"the {what} {called} points at a file the index does not hold; refused")
-                return self._worktree.read_text(rel, what=asked_as)
-            if mode not in ("100644", "100755"):
-                kind = "a chain of symbolic links" if mode == "120000" else "not a regular file"
-                raise RepoFileRefused(f"the {what} {called} is {kind} in the index; refused: only regular "
-                                      f"files inside the repository are read")
-            from reviewbot.secrets.sensitive_files import sensitive_reason
-
-            reason = sensitive_reason(named) or sensitive_reason(rel)
-            if reason:
-                raise RepoFileRefused(f"the {what} {called} is {reason}; refused: it is never read or sent")
-        except RepoFileRefused as err:
-            refuse(self, err, path)
-            return None
-        return self.repo.show_file("", rel)
-
-    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
-        heads = self.repo.read_heads("", [p for p in paths if self._in_index(p)], max_bytes)
-        for p in paths:
-            if not self._in_index(p) and (text := self._worktree.read_text(p)) is not None:
-                heads[p] = text[:max_bytes]
-        return heads
-
-    def list_files(self) -> Iterable[str]:
-        return self._worktree.list_files()  # tracked (index) and untracked-but-not-ignored files
-
-
-INDEX = ":"  # as a rules side: the index
-
-
-def reviewed_side(spec: DiffSpec) -> str | None:
-    """Where the new side of `spec` lives, so rules (config, agents, standards) and file contents are read from the
-    side under review: a revision, INDEX for staged changes, or None for the work tree.
-
-    `A..B`, `A...B` and `A B` review B (HEAD when B is left out); `--staged` reviews the index; no revision or one
-    revision compares against the work tree.
-    """
-    revisions = spec.revisions
-    if len(revisions) == 1 and ".." in revisions[0]:
-        right = revisions[0].split("...", 1)[1] if "..." in revisions[0] else revisions[0].split("..", 1)[1]
-        return right or "HEAD"
-    if len(revisions) == 2:
-        return revisions[1]
-    return INDEX if spec.staged else None
-
-
-def content_source(repo: Repository, spec: DiffSpec) -> FileSource:
-    """A FileSource over the side of `spec` under review (see reviewed_side)."""
-    side = reviewed_side(spec)
-    # A changed file that may not be read (a link out, a FIFO) is simply not read here: the diff itself shows what
-    # changed, and the rules' own refusals are reported by the rules source.
-    ignore: Refusal = lambda err: None  # noqa: E731
-    if side == INDEX:
-        return IndexSource(repo, on_refusal=ignore)
-    if side:
-        source = RevisionSource(repo, side)
-        source.on_refusal = ignore
-        return source
-    return worktree_source(repo, on_refusal=ignore)
 
 
 def worktree_source(repo: Repository, on_refusal: Refusal | None = None) -> WorktreeSource:

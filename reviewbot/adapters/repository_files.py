@@ -1,7 +1,9 @@
-"""Where repository files (config, agents, standards, baseline) are read from: the work tree, or a git revision.
+"""Where repository files (config, agents, standards, baseline) are read from: the FileSource interface, and the
+work tree's reader.
 
-In CI the rules come from the target branch's tip so that a pull request cannot loosen its own check; the same
-discovery code then reads through a RevisionSource instead of a WorktreeSource.
+The rules come from the side under review (the index for a commit, B of `A..B`), and in CI from the target branch's
+tip so that a pull request cannot loosen its own check; the same discovery code then reads through the git-side
+readers of reviewbot/adapters/reviewed_side.py instead of a WorktreeSource.
 
 Everything a repository names is untrusted, so every read on its behalf goes through `open_repo_file`: the name
 must be a plain relative path (no absolute path, no `..`, no `~`), the file it resolves to must be a regular file

@@ -32,6 +32,7 @@ import click
 
 from reviewbot.commands.common import console, handle_errors, review_options, run_and_report
 from reviewbot.core.errors import ConfigError
+from reviewbot.core.models import ReviewedSide
 
 if TYPE_CHECKING:
     from reviewbot.adapters.git import DiffSpec, Repository
@@ -311,5 +312,5 @@ def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **k
     defaults: dict[str, Any] = {"on_error": "fail"}
     if env.get("GITHUB_ACTIONS") == "true":
         defaults["format"] = "github"
-    return run_and_report(kw, spec, command_defaults=defaults, rules_revision=target.rules,
+    return run_and_report(kw, spec, command_defaults=defaults, rules_side=ReviewedSide.at(target.rules),
                           after=make_after(spec, target, post_review, env))

@@ -18,7 +18,7 @@ from reviewbot.core.errors import ConfigError, ReviewbotError
 if TYPE_CHECKING:
     from reviewbot.adapters.git import DiffSpec, Repository
     from reviewbot.config import Settings
-    from reviewbot.core.models import Diff, ReviewResult
+    from reviewbot.core.models import Diff, ReviewedSide, ReviewResult
     from reviewbot.rules.suppressions import Filter
     from reviewbot.session import Console, Context
 
@@ -245,7 +245,7 @@ def use_color(flag: bool | None) -> bool:
 
 
 def run_and_report(kw: dict[str, Any], spec: DiffSpec, *, command_defaults: Mapping[str, Any] | None = None,
-                   rules_revision: str | None = None, after: AfterReview | None = None,
+                   rules_side: ReviewedSide | None = None, after: AfterReview | None = None,
                    lenient_setup: bool = False) -> int:
     """The shared body of diff/hook/ci: review `spec`, write every report, return the exit code.
 
@@ -259,7 +259,7 @@ def run_and_report(kw: dict[str, Any], spec: DiffSpec, *, command_defaults: Mapp
     con.verbose = bool(kw.get("verbose"))
     reports = _report_option(kw.get("reports") or ())
     dry_run = kw.get("dry_run", False)
-    ctx = prepare(cli_settings(kw), command_defaults=command_defaults, rules_revision=rules_revision, console=con)
+    ctx = prepare(cli_settings(kw), command_defaults=command_defaults, rules_side=rules_side, console=con)
     setup = check_setup(ctx, console=con)
     skip_reason = None
     if setup.problem is not None and not dry_run:

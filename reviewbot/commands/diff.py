@@ -20,7 +20,5 @@ def diff(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int:
     With no arguments, the work tree against the index, like `git diff`.
     """
     spec = diff_spec_from_args(staged, revisions)
-    from reviewbot.adapters.git import reviewed_side
-
     # Rules come from the side under review: B of A..B, the index for --staged, else the work tree.
-    return run_and_report(kw, spec, command_defaults={"on_error": "fail"}, rules_revision=reviewed_side(spec))
+    return run_and_report(kw, spec, command_defaults={"on_error": "fail"}, rules_side=spec.reviewed_side)

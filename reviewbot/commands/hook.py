@@ -22,7 +22,7 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
     the review was skipped and the commit goes ahead (exit 0), unless on_error = "fail". Local secret findings
     still block.
     """
-    from reviewbot.adapters.git import DiffSpec, reviewed_side
+    from reviewbot.adapters.git import DiffSpec
 
     from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
@@ -30,5 +30,5 @@ def hook(files: tuple[str, ...], **kw: Any) -> int:
     else:
         spec = DiffSpec(staged=True, paths=files, literal_paths=True)
     # Rules come from the side under review, as for `diff`: the index for a commit, the pushed revision for a push.
-    return run_and_report(kw, spec, command_defaults={"on_error": "warn"}, rules_revision=reviewed_side(spec),
+    return run_and_report(kw, spec, command_defaults={"on_error": "warn"}, rules_side=spec.reviewed_side,
                           lenient_setup=True)

@@ -226,6 +226,36 @@ class Diff:
 _FILE_DIFF_STATE = tuple(f.name for f in fields(FileDiff) if f.init)  # every field but the index
 
 
+class SideKind(enum.StrEnum):
+    """Which state of the repository a diff's new side is."""
+
+    REVISION = "revision"  # a commit: B of `A..B`, `A...B` or `A B`; the pushed revision; the pull request's head
+    INDEX = "index"  # what is staged: `--staged` and the pre-commit hook
+    WORKTREE = "worktree"  # the files on disk: `diff` with no revision, or one revision against the work tree
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedSide:
+    """The side of a diff under review, and so where everything about the change is read from: rules (config,
+    agents, standards), suppression comments, file heads, context and the model's tools. Reading the old side, or
+    the work tree while the index is reviewed, would judge a change by text it does not contain."""
+
+    kind: SideKind
+    revision: str = ""  # as the user or the CI named it (kind REVISION only); resolved when it is read
+
+    @classmethod
+    def at(cls, revision: str) -> ReviewedSide:
+        return cls(SideKind.REVISION, revision)
+
+    @classmethod
+    def index(cls) -> ReviewedSide:
+        return cls(SideKind.INDEX)
+
+    @classmethod
+    def worktree(cls) -> ReviewedSide:
+        return cls(SideKind.WORKTREE)
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     path: str

@@ -1,6 +1,6 @@
 """Context beyond the diff: the code a chunk's changed lines depend on, chosen within a token budget.
 
-For every changed file, at the reviewed revision (reviewbot/adapters/reviewed_revision.py), the candidates are, by rank:
+For every changed file, at the reviewed revision (reviewbot/adapters/reviewed_tree.py), the candidates are, by rank:
 
   0  the enclosing definition of each change: in full when it is short, else its signature and the lines around
      the change (and the header of an enclosing class);
@@ -41,7 +41,7 @@ from reviewbot.pipeline.code_outline import (
 from reviewbot.pipeline.tokens import estimate_tokens
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.core.models import Chunk, FileDiff
 
 FULL_ENCLOSING_LINES = 60  # an enclosing definition up to this long is shown whole

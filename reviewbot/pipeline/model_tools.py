@@ -1,7 +1,7 @@
 """Agentic look-ups (opt-in, `--tools`): the model may read, search and list the reviewed revision before answering.
 
 Three read-only tools, offered through the OpenAI tools API: `read_file` (a file or a line range), `search` (git grep
-of a fixed string) and `list_folder`. They see what reviewbot/adapters/reviewed_revision.py sees: the tracked regular files of the
+of a fixed string) and `list_folder`. They see what reviewbot/adapters/reviewed_tree.py sees: the tracked regular files of the
 reviewed revision, nothing else; a path that is absolute, climbs out with `..`, names a link or anything untracked is
 refused with a sentence the model can read. Results are redacted like every other text sent, sensitive files are
 never read, and every call can be shown (`-v`).
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from reviewbot.adapters.model_client import ChatModel
-    from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.config import Settings
     from reviewbot.rules.agents import Agent
 

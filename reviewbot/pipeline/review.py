@@ -16,7 +16,7 @@ from reviewbot.pipeline.prompt import PromptParts, build_messages, instructions_
 
 if TYPE_CHECKING:
     from reviewbot.adapters.repository_files import FileSource
-    from reviewbot.adapters.reviewed_revision import ReviewedTree
+    from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.config import Settings
     from reviewbot.pipeline.context import ContextBuilder
     from reviewbot.rules.agents import Agent

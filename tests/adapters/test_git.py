@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from reviewbot.adapters.git import INDEX, DiffSpec, Repository, reviewed_side
+from reviewbot.adapters.git import DiffSpec, Repository
+from reviewbot.core.models import ReviewedSide
 
 
 def test_reviewed_side_of_each_kind_of_spec():
-    assert reviewed_side(DiffSpec(revisions=("a..b",))) == "b"
-    assert reviewed_side(DiffSpec(revisions=("a...b",))) == "b"
-    assert reviewed_side(DiffSpec(revisions=("a..",))) == "HEAD"
-    assert reviewed_side(DiffSpec(revisions=("a", "b"))) == "b"
-    assert reviewed_side(DiffSpec(staged=True)) == INDEX
-    assert reviewed_side(DiffSpec(staged=True, revisions=("a",))) == INDEX
-    assert reviewed_side(DiffSpec(revisions=("a",))) is None
-    assert reviewed_side(DiffSpec()) is None
+    assert DiffSpec(revisions=("a..b",)).reviewed_side == ReviewedSide.at("b")
+    assert DiffSpec(revisions=("a...b",)).reviewed_side == ReviewedSide.at("b")
+    assert DiffSpec(revisions=("a..",)).reviewed_side == ReviewedSide.at("HEAD")
+    assert DiffSpec(revisions=("a", "b")).reviewed_side == ReviewedSide.at("b")
+    assert DiffSpec(staged=True).reviewed_side == ReviewedSide.index()
+    assert DiffSpec(staged=True, revisions=("a",)).reviewed_side == ReviewedSide.index()  # --staged REV: the index
+    assert DiffSpec(revisions=("a",)).reviewed_side == ReviewedSide.worktree()  # REV against the work tree
+    assert DiffSpec().reviewed_side == ReviewedSide.worktree()
 
 
 def test_blobs_are_read_in_one_batch(repo):

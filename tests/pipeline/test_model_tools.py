@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from reviewbot.adapters.git import DiffSpec, Repository
-from reviewbot.adapters.reviewed_revision import ReviewedTree, reviewed_where
+from reviewbot.adapters.reviewed_side import SideListing
+from reviewbot.adapters.reviewed_tree import ReviewedTree
 from reviewbot.pipeline.model_tools import ToolBox, ToolLimits, agents_with_tools, describe_call
 
 
@@ -14,7 +15,7 @@ def _toolbox(repo, **limits) -> ToolBox:
     repo.commit_files({"app/geo.py": "".join(f"line {i}\n" for i in range(1, 11)) + "def lookup_country(ip):\n",
                        "app/.env": "TOKEN=x\n", "docs/guide.md": "lookup_country in prose\n"}, "base")
     git_repo = Repository(repo.path)
-    tree = ReviewedTree(git_repo, reviewed_where(git_repo, DiffSpec(revisions=("HEAD",))))
+    tree = ReviewedTree(SideListing(git_repo, DiffSpec(revisions=("HEAD",)).reviewed_side))  # HEAD vs the work tree
     return ToolBox(tree, ToolLimits(**limits), excluded=lambda path: path.endswith(".env"))
 
 

@@ -1,14 +1,14 @@
-"""adapters/reviewed_revision.py: the repository at the reviewed revision, read in one git run for many files."""
+"""adapters/reviewed_tree.py: the repository on the reviewed side, read in one git run for many files."""
 
 from __future__ import annotations
 
 from reviewbot.adapters.git import DiffSpec, Repository
-from reviewbot.adapters.reviewed_revision import INDEX, WORKTREE, ReviewedTree, reviewed_where
+from reviewbot.adapters.reviewed_side import SideListing
+from reviewbot.adapters.reviewed_tree import ReviewedTree
 
 
 def _tree(repo, spec: DiffSpec) -> ReviewedTree:
-    git_repo = Repository(repo.path)
-    return ReviewedTree(git_repo, reviewed_where(git_repo, spec))
+    return ReviewedTree(SideListing(Repository(repo.path), spec.reviewed_side))
 
 
 def test_prefetch_reads_what_one_read_at_a_time_reads(repo):
@@ -31,16 +31,17 @@ def test_prefetch_reads_what_one_read_at_a_time_reads(repo):
     assert staged.read("link.py") is None  # a link is never read, batched or not
 
 
-def test_which_revision_each_kind_of_diff_reviews(repo):
+def test_each_kind_of_diff_is_read_at_its_own_side(repo):
     first = repo.head()
     repo.commit_files({"a.py": "x = 1\n"}, "second")
     second = repo.head()
-    git = Repository(repo.path)
-    assert reviewed_where(git, DiffSpec(staged=True)) == INDEX
-    assert reviewed_where(git, DiffSpec(staged=True, revisions=(first,))) == INDEX
-    assert reviewed_where(git, DiffSpec()) == WORKTREE
-    assert reviewed_where(git, DiffSpec(revisions=(first,))) == WORKTREE  # REV against the work tree
-    assert reviewed_where(git, DiffSpec(revisions=(first, second))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..{second}",))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}...{second}",))) == second
-    assert reviewed_where(git, DiffSpec(revisions=(f"{first}..",))) == second  # B left out: HEAD
+    repo.write("a.py", "x = 'staged'\n")
+    repo.add("a.py")
+    repo.write("a.py", "x = 'work tree'\n")
+    seen = {spec: _tree(repo, spec).read("a.py") for spec in (
+        DiffSpec(staged=True), DiffSpec(), DiffSpec(revisions=(first,)), DiffSpec(revisions=(first, second)),
+        DiffSpec(revisions=(f"{first}..{second}",)), DiffSpec(revisions=(f"{first}...",)))}
+    assert list(seen.values()) == ["x = 'staged'\n", "x = 'work tree'\n", "x = 'work tree'\n", "x = 1\n",
+                                   "x = 1\n", "x = 1\n"]  # `A...` leaves B out: HEAD
+    assert _tree(repo, DiffSpec(revisions=(first, second))).label == f"commit {second[:12]}"
+    assert _tree(repo, DiffSpec(staged=True)).label == "index"

@@ -1,12 +1,12 @@
-"""The repository as it is at the reviewed revision: list, read and search its files, nothing else.
+"""The repository as it is on the reviewed side: list, read and search its files, nothing else.
 
 Context and tool look-ups must show the code the change will live in, not whatever happens to be on disk: the index
 for `--staged` (and the hook), B for `A..B` or `A B` (and `ci`, which reviews merge-base..head), and the work tree only
 when the work tree is what is reviewed (`reviewbot diff` with no revision, or one revision against the work tree).
 
-Only regular files the revision tracks are reachable (no symlinks, no submodules, nothing untracked); commits and
-the index are read as git blobs through gitio, the work tree through the package's work-tree reader, by listed path
-only. Paths a caller passes in are checked against the listing, so `../x`, `/etc/passwd` or a link's target cannot be
+Only regular files the side tracks are reachable (no symlinks, no submodules, nothing untracked), as the side's
+one listing (reviewbot/adapters/reviewed_side.py) names them; commits and the index are read as git blobs, the work
+tree through the package's work-tree reader, by listed path only. Paths a caller passes in are checked against the listing, so `../x`, `/etc/passwd` or a link's target cannot be
 named.
 """
 
@@ -17,14 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reviewbot.adapters.reviewed_side import REGULAR_MODES
 from reviewbot.core.errors import GitError
+from reviewbot.core.models import SideKind
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.git import DiffSpec, Repository
-
-INDEX = ":"  # `where` for the index
-WORKTREE = ""  # `where` for the work tree
-_REGULAR_MODES = ("100644", "100755")
+    from reviewbot.adapters.reviewed_side import SideListing
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,60 +32,30 @@ class GrepHit:
     text: str
 
 
-def reviewed_where(repo: Repository, spec: DiffSpec) -> str:
-    """Which state of the repository a diff spec reviews: a commit id, INDEX, or WORKTREE."""
-    if spec.staged:
-        return INDEX
-    revisions = list(spec.revisions)
-    if len(revisions) == 1 and ".." in revisions[0]:
-        right = revisions[0].replace("...", "..").partition("..")[2]
-        return repo.resolve(right or "HEAD")
-    if len(revisions) == 2:
-        return repo.resolve(revisions[1])
-    return WORKTREE  # no revision (work tree vs index) or one revision (that revision vs the work tree)
-
-
 class ReviewedTree:
-    """Read-only view of the reviewed revision's tracked regular files."""
+    """Read-only view of the reviewed side's tracked regular files (the index's for the work tree)."""
 
-    def __init__(self, repo: Repository, where: str) -> None:
-        self.repo = repo
-        self.where = where
-        self.label = {INDEX: "index", WORKTREE: "work tree"}.get(where, f"commit {where[:12]}")
-        self._listing: str | None = None
+    def __init__(self, listing: SideListing) -> None:
+        self.listing = listing
+        self.repo = listing.repo
+        self.kind = listing.side.kind
+        self.label = {SideKind.INDEX: "index", SideKind.WORKTREE: "work tree"}.get(
+            self.kind, f"commit {listing.commit[:12]}")
         self._files: dict[str, str] | None = None
         self._texts: dict[str, str | None] = {}
-
-    # -- listing ------------------------------------------------------------------------------------------
-    def _list_raw(self) -> str:
-        if self._listing is None:
-            if self.where in (INDEX, WORKTREE):
-                out = self.repo.run("ls-files", "-s", "-z")
-            else:
-                out = self.repo.run("ls-tree", "-r", "-z", "--full-tree", self.where)
-            self._listing = str(out)
-        return self._listing
 
     def files(self) -> dict[str, str]:
         """Tracked regular files: path -> blob id (at the index or commit; for the work tree, the index's)."""
         if self._files is None:
-            files: dict[str, str] = {}
-            for entry in self._list_raw().split("\0"):
-                meta, _, path = entry.partition("\t")
-                fields = meta.split()
-                if not path or len(fields) < 3:
-                    continue
-                # ls-files -s: mode blob stage; ls-tree: mode type blob
-                mode, blob = fields[0], fields[1] if self.where in (INDEX, WORKTREE) else fields[2]
-                if mode in _REGULAR_MODES and (self.where not in (INDEX, WORKTREE) or fields[2] == "0"):
-                    files[path] = blob
-            self._files = files
+            self._files = {path: entry.blob for path, entry in self.listing.entries().items()
+                           if entry.mode in REGULAR_MODES and entry.stage == 0}
         return self._files
 
     def stamp(self) -> str:
         """Names every file's content at the reviewed state, for cache keys."""
-        digest = hashlib.sha256(self.where.encode() + b"\0" + self._list_raw().encode("utf-8", "surrogateescape"))
-        if self.where == WORKTREE:
+        where = {SideKind.INDEX: ":", SideKind.WORKTREE: ""}.get(self.kind, self.listing.commit)
+        digest = hashlib.sha256(where.encode() + b"\0" + self.listing.raw().encode("utf-8", "surrogateescape"))
+        if self.kind is SideKind.WORKTREE:
             # Tracked files on disk are the index plus the work tree's own changes.
             digest.update(bytes(self.repo.run("diff", "--no-ext-diff", "--no-color", "--no-textconv", "--binary",
                                               binary=True)))
@@ -108,7 +76,7 @@ class ReviewedTree:
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read these files (those tracked as regular files) in one git run rather than one run each: the changed
         files of a large diff are all read for their context, and a process per file costs more than the reading."""
-        if self.where == WORKTREE:
+        if self.kind is SideKind.WORKTREE:
             return  # read from disk, which costs no process
         files = self.files()
         wanted = {path: files[path] for path in paths if path in files and path not in self._texts}
@@ -118,7 +86,7 @@ class ReviewedTree:
                 self._texts[path] = blobs[blob].decode("utf-8", errors="replace")
 
     def _read(self, path: str) -> str | None:
-        if self.where == WORKTREE:
+        if self.kind is SideKind.WORKTREE:
             from reviewbot.adapters.git import worktree_source
 
             # A tracked regular file may have become a link on disk since it was staged: never follow one.
@@ -128,7 +96,7 @@ class ReviewedTree:
                 if target.is_symlink():
                     return None
             return worktree_source(self.repo).read_text(path)
-        return self.repo.show_file("" if self.where == INDEX else self.where, path)
+        return self.listing.read_text(path)
 
     def folders(self) -> set[str]:
         out = set()
@@ -151,16 +119,16 @@ class ReviewedTree:
         args.append("-F" if fixed else "-E")
         for p in patterns:
             args += ["-e", p]
-        if self.where == INDEX:
+        if self.kind is SideKind.INDEX:
             args.append("--cached")
-        elif self.where != WORKTREE:
-            args.append(self.where)
+        elif self.kind is SideKind.REVISION:
+            args.append(self.listing.commit)
         args += ["--", *paths]
         try:
             out = str(self.repo.run(*args))
         except GitError:  # git grep exits 1 when nothing matches
             return []
-        prefix = "" if self.where in (INDEX, WORKTREE) else self.where + ":"
+        prefix = self.listing.commit + ":" if self.kind is SideKind.REVISION else ""
         files = self.files()
         hits: list[GrepHit] = []
         for row in out.split("\n"):
