@@ -422,11 +422,10 @@ def _tool_use(ctx: Context, agents: Sequence[Agent], console: Console) -> ToolUs
     from reviewbot.pipeline.model_tools import ToolBox, ToolUse
     from reviewbot.secrets.sensitive_files import is_sensitive_path
 
-    # console.err's answer (a character count) is never used.
-    show: Callable[[str], None] | None = (
-        (lambda line: console.err(f"reviewbot: {line}\n")) if console.verbose else None  # type: ignore[assignment]
-    )
-    return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show)
+    def show(line: str) -> None:
+        console.err(f"reviewbot: {line}\n")
+
+    return ToolUse(ToolBox(ctx.reviewed, excluded=is_sensitive_path), chosen, show if console.verbose else None)
 
 
 def exit_code_for(result: ReviewResult, settings: Settings, console: Console) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -42,6 +42,9 @@ class FileSource(Protocol):
 
     def list_files(self) -> Iterable[str]:
         """Every file path in the source, repository-relative, '/'-separated."""
+
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        """The first characters of each file that exists here (git sources answer many paths in one run)."""
 
 
 def shown(path: str) -> str:
@@ -183,6 +186,9 @@ class WorktreeSource:
             return None
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        return heads_one_by_one(self, paths, max_bytes)
+
     def list_files(self) -> Iterable[str]:
         if self._files is not None:
             return self._files
@@ -235,8 +241,16 @@ class MemorySource:
             return None
         return self.files.get(path)
 
+    def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
+        return heads_one_by_one(self, paths, max_bytes)
+
     def list_files(self) -> Iterable[str]:
         return sorted(self.files)
+
+
+def heads_one_by_one(source: FileSource, paths: Sequence[str], max_bytes: int) -> dict[str, str]:
+    """read_heads for a source where a read costs no process: each file read on its own."""
+    return {p: text[:max_bytes] for p in paths if (text := source.read_text(p)) is not None}
 
 
 def write_repo_file(root: Path, rel: str, data: bytes, *, what: str = "file") -> Path:

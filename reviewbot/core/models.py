@@ -97,9 +97,11 @@ class FileDiff:
 
     @property
     def index(self) -> LineIndex:
-        if self._index is None:
-            object.__setattr__(self, "_index", LineIndex.build(self.hunks))
-        return self._index  # type: ignore[return-value]
+        index = self._index
+        if index is None:
+            index = LineIndex.build(self.hunks)
+            object.__setattr__(self, "_index", index)
+        return index
 
     @property
     def added_lines(self) -> frozenset[int]:
@@ -207,12 +209,13 @@ class Diff:
     _by_path: dict[str, FileDiff] | None = field(default=None, init=False, repr=False, compare=False)
 
     def file(self, path: str) -> FileDiff | None:
-        if self._by_path is None:
-            by_path: dict[str, FileDiff] = {}
+        by_path = self._by_path
+        if by_path is None:
+            by_path = {}
             for f in self.files:
                 by_path.setdefault(f.path, f)  # the first wins, as the scan this replaces did
             object.__setattr__(self, "_by_path", by_path)
-        return self._by_path.get(path)  # type: ignore[union-attr]
+        return by_path.get(path)
 
     def __getstate__(self) -> list[object]:
         return [self.files, self.description]

@@ -41,12 +41,7 @@ def _head_lines(content: FileSource, paths: Sequence[str]) -> dict[str, str]:
     """Each file's first lines on the reviewed side, for the generated/minified checks when no hunk shows them."""
     from reviewbot.pipeline.skip import FIRST_LINES
 
-    read_heads = getattr(content, "read_heads", None)
-    if read_heads is not None:
-        heads = read_heads(paths)
-    else:
-        heads = {p: t for p in paths if (t := content.read_text(p)) is not None}
-    return {p: "\n".join(text.splitlines()[:FIRST_LINES]) for p, text in heads.items()}
+    return {p: "\n".join(text.splitlines()[:FIRST_LINES]) for p, text in content.read_heads(paths).items()}
 
 
 def classify(diff: Diff, settings: Settings, content: FileSource | None = None) -> tuple[list[FileDiff], list[Skipped]]:
@@ -83,9 +78,9 @@ def classify(diff: Diff, settings: Settings, content: FileSource | None = None) 
                 need_head.append(f)
                 continue
         _sort(f, reason, keep, skipped)
-    if need_head:
+    if need_head and content is not None:  # only filled when there is a content source
         # Files whose hunks do not show line 1: their first lines come from the reviewed side, all in one read.
-        heads = _head_lines(content, [f.path for f in need_head])  # type: ignore[arg-type]
+        heads = _head_lines(content, [f.path for f in need_head])
         for f in need_head:
             _sort(f, _skip_reason(f, settings, heads.get(f.path)), keep, skipped)
         order = {id(f): i for i, f in enumerate(diff.files)}

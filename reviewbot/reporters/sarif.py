@@ -146,14 +146,14 @@ def sarif_document(result: ReviewResult, options: ReportOptions) -> dict[str, ob
         "results": results,
     }
     if result.model or result.agents or result.coverage is not None:
-        run["properties"] = {"model": result.model, "agents": list(result.agents)}
+        properties: dict[str, object] = {"model": result.model, "agents": list(result.agents)}
         if result.coverage is not None:
             from reviewbot.reporters.jsonreport import coverage_dict
 
-            run["properties"]["coverage"] = coverage_dict(result.coverage)  # type: ignore[index]
+            properties["coverage"] = coverage_dict(result.coverage)
         if result.skipped:
-            run["properties"]["skipped"] = [{"path": s.path, "reason": s.reason}  # type: ignore[index]
-                                            for s in result.skipped]
+            properties["skipped"] = [{"path": s.path, "reason": s.reason} for s in result.skipped]
+        run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
