@@ -7,12 +7,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from reviewbot.commands.common import cli_settings, handle_errors
+from reviewbot.commands.common import handle_errors
+from reviewbot.commands.options import run_options
 from reviewbot.core.errors import ConfigError, ModelError
 
 
 def test_verify_flags_and_the_deprecated_alias(repo, run_cli):
-    assert cli_settings({"verify": False})["verify"] is False
+    assert run_options({"verify": False}).settings["verify"] is False
     help_text = run_cli("diff", "--help").stdout
     assert "--no-verify-findings" in help_text and "--no-verify " not in help_text
     result = run_cli("diff", "--no-verify", "--staged", "--agent", "nobody")
