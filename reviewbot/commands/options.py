@@ -153,8 +153,9 @@ def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = (
             if name not in exclude:
                 f = option(f)
                 if name in shown:
-                    # click.option keeps the options it adds to a function in its __click_params__
-                    f.__click_params__[-1].show_default = shown[name]  # type: ignore[attr-defined]
+                    # click.option keeps the options it adds to a function in its __click_params__, last one last
+                    added: list[click.Option] = vars(f)["__click_params__"]
+                    added[-1].show_default = shown[name]
         return f
 
     return decorate(func) if func is not None else decorate
