@@ -1,8 +1,9 @@
 """The review options every reviewing command (diff, hook, ci, baseline) takes, and what they become.
 
 This is the click layer's one translation: `review_options` declares the options, `run_options` turns click's values
-into `RunOptions`, a frozen record of plain typed values the commands' own functions take. Below this module no code
-knows an option's parameter name.
+into `RunOptions`, a frozen record of plain typed values the commands' own functions take. No other code knows a
+review option's parameter name. (eval and doctor have options of their own and translate them in their click
+functions.)
 """
 
 from __future__ import annotations
