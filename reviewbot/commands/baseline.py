@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reviewbot.commands.common import GitArgsCommand, console, handle_errors, review_options
+from reviewbot.commands.common import (
+    GitArgsCommand,
+    console,
+    diff_spec_from_args,
+    emit,
+    handle_errors,
+    paths_after_separator,
+    use_color,
+)
+from reviewbot.commands.options import review_options, run_options
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError
+
+if TYPE_CHECKING:
+    from reviewbot.adapters.git import DiffSpec
+    from reviewbot.commands.options import RunOptions
 
 
 @click.command("baseline", cls=GitArgsCommand)
@@ -22,18 +35,20 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     (config `baseline`, default .reviewbot-baseline.json) is replaced by what it finds. Commit that file;
     every later run hides the findings it lists and shows only new ones.
     """
-    from reviewbot.commands.common import _report_option, cli_settings, diff_spec_from_args, emit, use_color
+    spec = diff_spec_from_args(staged, revisions, paths_after_separator())
+    return run_baseline(spec, run_options(kw))
+
+
+def run_baseline(spec: DiffSpec, options: RunOptions) -> int:
+    """Review `spec` without the baseline and record what it finds as the new baseline; 3 when the review failed."""
     from reviewbot.rules.baseline import baseline_location, build_baseline, from_repository, write_baseline
     from reviewbot.rules.suppressions import line_texts, make_filters
     from reviewbot.session import check_setup, collect_diff, prepare, review_diff
 
-    spec = diff_spec_from_args(staged, revisions)
-
     con = console()
-    reports = _report_option(kw.get("reports") or ())
-    ctx = prepare(cli_settings(kw), command_defaults={"on_error": "fail"}, console=con)
+    ctx = prepare(options.settings, command_defaults={"on_error": "fail"}, console=con)
     setup = check_setup(ctx, console=con)
-    if setup.problem is not None and not kw.get("dry_run", False):
+    if setup.problem is not None and not options.dry_run:
         raise setup.problem
     assert ctx.repo is not None  # prepare() was told to require a repository
     repository_named = from_repository(ctx.settings)
@@ -44,12 +59,12 @@ def baseline_command(staged: bool, revisions: tuple[str, ...], **kw: Any) -> int
     if not diff.files:
         con.err(f"reviewbot: nothing to review in {spec.description}; {rel or target} was left as it is\n")
         return EXIT_OK
-    outcome = review_diff(ctx, diff, console=con, dry_run=kw.get("dry_run", False), agents=setup.agents,
+    outcome = review_diff(ctx, diff, console=con, dry_run=options.dry_run, agents=setup.agents,
                           extra_filters=make_filters(ctx, diff, use_baseline=False))
     if outcome.result is None:  # --dry-run
         return outcome.exit_code
     result = outcome.result
-    emit(result, ctx.settings, reports, color=use_color(kw.get("color")), con=con)
+    emit(result, ctx.settings, options.reports, color=use_color(options.color), con=con)
     if result.failed:
         from reviewbot.reporters.base import one_line
 

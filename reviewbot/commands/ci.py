@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reviewbot.commands.common import console, handle_errors, review_options, run_and_report
+from reviewbot.commands.common import console, handle_errors, run_and_report
+from reviewbot.commands.options import review_options, run_options
 from reviewbot.core.errors import ConfigError
 from reviewbot.core.models import ReviewedSide
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from reviewbot.adapters.git import DiffSpec, Repository
     from reviewbot.adapters.github import PullRequest
     from reviewbot.commands.common import AfterReview
+    from reviewbot.commands.options import RunOptions
     from reviewbot.core.models import ReviewResult
     from reviewbot.session import Console, Context
 
@@ -296,11 +298,17 @@ def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **k
     standards and baseline read from the target branch's current tip. On GitHub Actions the default format is `github` (annotations) and a
     Markdown summary is appended to $GITHUB_STEP_SUMMARY.
     """
+    return run_ci(base_ref, head_ref, post_review, run_options(kw), dict(os.environ))
+
+
+def run_ci(base: str | None, head: str | None, post_review: bool | None, options: RunOptions,
+           env: Mapping[str, str]) -> int:
+    """Review what the pull request adds (the range from `base`/`head` or the CI's variables in `env`), with the
+    rules of the target branch's tip; `post_review` None leaves posting a review to the config."""
     from reviewbot.adapters.git import DiffSpec, Repository
 
-    env = dict(os.environ)
     repo = Repository()
-    target = detect_target(repo, env, base=base_ref, head=head_ref)
+    target = detect_target(repo, env, base=base, head=head)
     spec = DiffSpec(revisions=(f"{_short(repo, target.merge_base)}..{_short(repo, target.head)}",))
     con = console()
     from reviewbot.reporters.base import one_line
@@ -309,8 +317,8 @@ def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **k
             f"{target.rules[:12]} (the tip of {one_line(target.base_label)})\n")
     if target.rules_note:
         con.warn(target.rules_note)
-    defaults: dict[str, Any] = {"on_error": "fail"}
+    defaults: dict[str, object] = {"on_error": "fail"}
     if env.get("GITHUB_ACTIONS") == "true":
         defaults["format"] = "github"
-    return run_and_report(kw, spec, command_defaults=defaults, rules_side=ReviewedSide.at(target.rules),
+    return run_and_report(options, spec, command_defaults=defaults, rules_side=ReviewedSide.at(target.rules),
                           after=make_after(spec, target, post_review, env))

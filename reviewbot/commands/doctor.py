@@ -9,12 +9,14 @@ or the model is the problem. Registers itself on the main click group when cli.p
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
-from reviewbot.commands.common import DefaultShownOption, console, handle_errors
+from reviewbot.commands.common import console, handle_errors
+from reviewbot.commands.options import DefaultShownOption, agent_settings
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, EXIT_USAGE, ReviewbotError
 
 if TYPE_CHECKING:
@@ -55,11 +57,12 @@ def _origin(settings: Settings, key: str) -> str:
     return settings.origins.get(key, "default")
 
 
-def check_config(kw: dict[str, Any]) -> tuple[Context, list[str] | None, Check]:
-    """The settings, the agents and the key, without any network; returns (context, model, Check)."""
+def check_config(overrides: Mapping[str, object]) -> tuple[Context, list[str] | None, Check]:
+    """The settings (with the config keys given on the command line), the agents and the key, without any network;
+    returns (context, model, Check)."""
     from reviewbot.session import check_setup, model_for_agent, prepare
 
-    ctx = prepare(kw, console=console(), require_repo=False)
+    ctx = prepare(overrides, console=console(), require_repo=False)
     try:
         setup = check_setup(ctx)
     except ReviewbotError as exc:  # an unknown agent, a broken agent file
@@ -178,12 +181,13 @@ def doctor(model: str | None, base_url: str | None, agents: tuple[str, ...], tim
     Each check prints one line, and what to do when it fails. Exit 0 when all pass, 2 for a configuration
     problem (no model, no key, unknown agent), 3 when the endpoint or the model is the problem.
     """
-    kw: dict[str, Any] = {"model": model, "base_url": base_url, "timeout": timeout}
-    if len(agents) == 1:
-        kw["agent"] = agents[0]
-    elif agents:
-        kw["agents"] = list(agents)
-    ctx, models, config = check_config(kw)
+    return run_doctor({"model": model, "base_url": base_url, "timeout": timeout, **agent_settings(agents)})
+
+
+def run_doctor(overrides: Mapping[str, object]) -> int:
+    """Run every check with the config keys given on the command line (None: not given), printing a line for each;
+    the exit code is the worst failure's."""
+    ctx, models, config = check_config(overrides)
     checks = [config]
     click.echo(_line(config))
     if config.ok:

@@ -31,15 +31,17 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from reviewbot.commands.common import DefaultShownOption, handle_errors
+from reviewbot.commands.common import handle_errors
+from reviewbot.commands.options import DefaultShownOption, agent_settings
 from reviewbot.config import choices_of
 from reviewbot.core.blocking import is_blocking
 from reviewbot.core.errors import EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError
@@ -48,11 +50,27 @@ if TYPE_CHECKING:
     from reviewbot.config import Settings
     from reviewbot.core.models import Diff, Finding, Severity, Usage
     from reviewbot.evaluation.cases import EvalCase, ExpectedIssue
-    from reviewbot.evaluation.scoring import Judge
+    from reviewbot.evaluation.scoring import CaseScore, Judge
     from reviewbot.rules.suppressions import Filter
     from reviewbot.session import Console, Context
 
 EVAL_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """What `reviewbot eval` was asked: the config keys given on the command line (every case is reviewed with
+    them), and eval's own options."""
+
+    settings: Mapping[str, object] = field(default_factory=dict)
+    output_format: str = "text"  # one of EVAL_FORMATS
+    repeat: int = 1  # reviews of each case
+    judge: bool = False
+    judge_model: str | None = None  # also asks for the judge; None: the reviewed model judges
+    dry_run: bool = False  # send nothing: evidence recall and prompt tokens, context off and on
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
 
 
 @dataclass(frozen=True)
@@ -127,7 +145,7 @@ def agent_files(refs: Sequence[str], cwd: Path, console: Console | None = None) 
 # -- running the cases --------------------------------------------------------------------------------------
 
 
-def review_case(case: EvalCase, workdir: Path, cli: dict[str, Any], agents: Sequence[str], repeat: int,
+def review_case(case: EvalCase, workdir: Path, cli: Mapping[str, object], agents: Sequence[str], repeat: int,
                 console: Console, abort: threading.Event) -> list[CaseRun]:
     """Materialize one case and review it `repeat` times; failures become error runs, ConfigError propagates."""
     from reviewbot.adapters.git import DiffSpec
@@ -168,7 +186,7 @@ def _filters(ctx: Context, diff: Diff) -> list[Filter]:
     return make_filters(ctx, diff, use_baseline=True)
 
 
-def run_cases(cases: Sequence[EvalCase], cli: dict[str, Any], agents: Sequence[str], *, repeat: int, jobs: int,
+def run_cases(cases: Sequence[EvalCase], cli: Mapping[str, object], agents: Sequence[str], *, repeat: int, jobs: int,
               console: Console, progress: Callable[[int, int], None] | None = None) -> list[list[CaseRun]]:
     """Every case's runs, in case order. The first case runs alone, so a configuration error stops at once."""
     abort = threading.Event()
@@ -273,51 +291,69 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
     failed are left out and counted. Exit 0 when the eval ran (whatever the scores), 2 on a usage or
     configuration error, 3 when no case could be reviewed at all. See docs/eval.md.
     """
+    # The other options are named as their config keys.
+    settings: dict[str, object] = {k: v for k, v in kw.items() if v is not None}
+    settings.update(agent_settings(agents))
+    settings["cache"] = use_cache
+    if no_context:
+        settings["context"] = False
+    options = EvalOptions(settings, output_format=output_format, repeat=repeat, judge=judge, judge_model=judge_model,
+                          dry_run=dry_run)
+    return run_eval(corpus_dir, options)
+
+
+def run_eval(corpus_dir: Path | None, options: EvalOptions) -> int:
+    """Review every case of the corpus (the bundled one when None) and print the scores; 3 when no case could be
+    reviewed at all, 0 otherwise, whatever the scores."""
     from reviewbot.config import load_settings
-    from reviewbot.core.models import Usage
-    from reviewbot.evaluation.aggregate import aggregate
     from reviewbot.evaluation.cases import bundled_corpus_dir, load_cases
-    from reviewbot.evaluation.report import render_json, render_text
-    from reviewbot.evaluation.scoring import score_case
 
     out = _DedupConsole()
     con = out.make()
-    cli = {k: v for k, v in kw.items() if v is not None}
-    if len(agents) == 1:
-        cli["agent"] = agents[0]
-    elif agents:
-        cli["agents"] = list(agents)
-    cli["cache"] = use_cache
-    if no_context:
-        cli["context"] = False
     # The layers every case sees (user config, environment, flags): the cases have no config of their own.
-    settings = load_settings(repo_source=None, cli=cli)
+    settings = load_settings(repo_source=None, cli=options.settings)
     for w in settings.warnings:
         con.warn(w)
     corpus = corpus_dir if corpus_dir is not None else bundled_corpus_dir()
     cases = load_cases(corpus)
     chosen = agent_files(settings.agent_refs, Path.cwd(), con)
-    if dry_run:
+    if options.dry_run:
         from reviewbot.evaluation import evidence
 
-        rows = evidence.measure(cases, cli, list(chosen.values()))
-        con.out(evidence.render_json(rows) if output_format == "json" else evidence.render_text(rows))
+        rows = evidence.measure(cases, dict(options.settings), list(chosen.values()))
+        con.out(evidence.render_json(rows) if options.output_format == "json" else evidence.render_text(rows))
         return EXIT_OK
-    case_cli = {**cli, "concurrency": 1}
+    case_cli = {**options.settings, "concurrency": 1}
     progress = _progress(out.inner) if sys.stderr.isatty() else None
 
     started = time.monotonic()
-    all_runs = run_cases(cases, case_cli, list(chosen.values()), repeat=repeat, jobs=settings.concurrency, console=con,
-                         progress=progress)
+    all_runs = run_cases(cases, case_cli, list(chosen.values()), repeat=options.repeat, jobs=settings.concurrency,
+                         console=con, progress=progress)
     if progress:
         out.inner.err("\r\033[K")
+    scores, report = _score(cases, all_runs, settings, options, agent=", ".join(chosen), started=started, con=con)
+    con.out(report)
+    if scores and all(s.error for s in scores):
+        first = next(s.error for s in scores if s.error)
+        con.err(f"reviewbot: error: no case could be reviewed ({first})\n")
+        return EXIT_REVIEW_FAILED
+    return EXIT_OK
+
+
+def _score(cases: Sequence[EvalCase], all_runs: Sequence[Sequence[CaseRun]], settings: Settings,
+           options: EvalOptions, *, agent: str, started: float, con: Console) -> tuple[list[CaseScore], str]:
+    """Every run scored (judged too, when asked), and the report of them all in the chosen format."""
+    from reviewbot.core.models import Usage
+    from reviewbot.evaluation.aggregate import aggregate
+    from reviewbot.evaluation.report import render_json, render_text
+    from reviewbot.evaluation.scoring import score_case
 
     fail_on = settings.fail_on_severity
     labels = _labels(settings)
     judge_for: Callable[[EvalCase], Judge] | None = None
     usage = Usage()
-    if judge or judge_model:
-        judge_name = judge_model or settings.model or ""
+    if options.judge or options.judge_model:
+        judge_name = options.judge_model or settings.model or ""
         judge_for, usage = _judge_matches(cases, all_runs, settings, judge_name, fail_on, con)
         labels["judge"] = judge_name
     scores, models = [], set()
@@ -333,17 +369,12 @@ def eval_command(corpus_dir: Path | None, agents: tuple[str, ...], use_cache: bo
             for note in run.notes:
                 con.warn(f"{case.name}: {note}")
     report = aggregate(
-        scores, usage=usage, wall_seconds=time.monotonic() - started, repeats=repeat,  # the judge included
+        scores, usage=usage, wall_seconds=time.monotonic() - started, repeats=options.repeat,  # the judge included
         model=", ".join(sorted(models)) or (settings.model or ""),
-        agent=", ".join(chosen),
+        agent=agent,
         labels=labels,
     )
-    con.out(render_json(report) if output_format == "json" else render_text(report))
-    if scores and all(s.error for s in scores):
-        first = next(s.error for s in scores if s.error)
-        con.err(f"reviewbot: error: no case could be reviewed ({first})\n")
-        return EXIT_REVIEW_FAILED
-    return EXIT_OK
+    return scores, render_json(report) if options.output_format == "json" else render_text(report)
 
 
 def _judge_matches(cases: Sequence[EvalCase], all_runs: Sequence[Sequence[CaseRun]], settings: Settings,

@@ -7,6 +7,9 @@ import json
 
 import pytest
 
+from reviewbot.adapters.git import DiffSpec
+from reviewbot.commands.baseline import run_baseline
+from reviewbot.commands.options import RunOptions
 from tests.helpers import Fail
 from tests.helpers.baseline_service import BASE, SLEEP, finding as _finding, stage as _stage
 
@@ -44,3 +47,23 @@ def test_failed_review_exits_3_and_writes_nothing(service, model_server, run_cli
     result = run_cli("baseline", "--staged", env={"REVIEWBOT_RETRIES": "0"})
     assert result.exit_code == 3, result.stdout + result.stderr
     assert not (service.path / ".reviewbot-baseline.json").exists()
+
+
+# --- run_baseline: the command below click, called with plain values ---------------------------------------------------
+
+
+def test_run_baseline_records_what_the_review_finds(service, model_server, capsys):
+    _stage(service, BASE + SLEEP + "\n")
+    model_server.answer_findings([_finding(21)])
+    assert run_baseline(DiffSpec(staged=True), RunOptions()) == 0
+    entries = json.loads((service.path / ".reviewbot-baseline.json").read_text())["findings"]
+    assert [e["category"] for e in entries] == ["async"]
+    assert "recorded 1 finding in .reviewbot-baseline.json (a new file)" in capsys.readouterr().out
+
+
+def test_run_baseline_dry_run_sends_and_writes_nothing(service, model_server, capsys):
+    _stage(service, BASE + SLEEP + "\n")
+    assert run_baseline(DiffSpec(staged=True), RunOptions(dry_run=True)) == 0
+    assert model_server.requests == []
+    assert not (service.path / ".reviewbot-baseline.json").exists()
+    assert "time.sleep(5)" in capsys.readouterr().out  # the request it would have sent

@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from reviewbot.commands.ci import run_ci
+from reviewbot.commands.options import RunOptions
 from tests.helpers import GitRepo, actions_env, gitlab_env
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
@@ -530,3 +532,31 @@ def test_installed_program_runs_the_check(pr, github_server, run_reviewbot):
     assert proc.stdout.startswith("::error file=app/service.py,line=21,")
     assert [c["line"] for c in github_server.comments_by()] == [21]
     assert "ghs_testtoken123" not in proc.stdout + proc.stderr
+
+
+# --- run_ci: the command below click, called with plain values ---------------------------------------------------------
+
+
+def test_run_ci_reviews_the_range_the_env_it_is_given_names(repo, model_server, tmp_path, capsys):
+    base, head = make_pull_request(repo)
+    merge_base = repo.git("merge-base", base, head).strip()
+    repo.git("checkout", "-q", "--detach", head)
+    model_server.default = answer_for_service
+    summary = tmp_path / "summary.md"
+    env = {**gitlab_env(merge_base, head), "GITHUB_STEP_SUMMARY": str(summary)}  # os.environ has none of these
+    assert run_ci(None, None, None, RunOptions(), env) == 1
+    assert "app/service.py:21: error:" in capsys.readouterr().out
+    prompts = all_prompts(model_server)
+    assert "time.sleep(5)" in prompts and "LANDED_ON_MAIN_LATER" not in prompts
+    assert "time.sleep blocks the event loop" in summary.read_text(encoding="utf-8")
+
+
+def test_run_ci_base_and_head_are_plain_values(repo, model_server, capsys):
+    base, head = make_pull_request(repo)
+    model_server.default = answer_for_service
+    # Head reviewed against itself: nothing to review, no request.
+    assert run_ci(head, head, None, RunOptions(), {}) == 0
+    assert model_server.request_count == 0
+    assert run_ci("main", head, False, RunOptions(settings={"fail_on": "never"}), {}) == 0
+    assert "merge base with main" in capsys.readouterr().err
+    assert "time.sleep(5)" in all_prompts(model_server)

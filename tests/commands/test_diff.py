@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.adapters.git import DiffSpec
+from reviewbot.commands.diff import run_diff
+from reviewbot.commands.options import RunOptions
+
 SERVICE_BEFORE = "".join(f"# line {i}\n" for i in range(1, 21))
 BLOCKING_LINE = "    time.sleep(5)  # blocks the event loop\n"
 SERVICE_AFTER = SERVICE_BEFORE + BLOCKING_LINE + "    return 1\n"
@@ -244,3 +248,29 @@ def test_help_and_version(run_cli, args):
     result = run_cli(*args)
     assert result.exit_code == 0
     assert result.stdout
+
+
+# --- run_diff: the command below click, called with plain values -------------------------------------------------------
+
+
+def test_run_diff_exits_1_for_a_blocking_finding_and_0_for_none(repo, model_server, capsys):
+    _stage_service_change(repo)
+    model_server.answer_findings([_finding()])
+    assert run_diff(DiffSpec(staged=True), RunOptions()) == 1
+    assert "app/service.py:21: error: time.sleep blocks the event loop" in capsys.readouterr().out
+    model_server.answer_findings([])
+    assert run_diff(DiffSpec(staged=True), RunOptions(settings={"cache": False})) == 0
+    assert model_server.request_count == 2
+
+
+def test_run_diff_takes_settings_reports_and_dry_run_from_run_options(repo, model_server, tmp_path, capsys):
+    _stage_service_change(repo)
+    model_server.answer_findings([_finding(severity="warning")])
+    report = tmp_path / "out" / "report.json"
+    options = RunOptions(settings={"fail_on": "warning", "format": "json"}, reports=(("sarif", str(report)),))
+    assert run_diff(DiffSpec(staged=True), options) == 1
+    assert json.loads(capsys.readouterr().out)["findings"][0]["severity"] == "warning"
+    assert json.loads(report.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert run_diff(DiffSpec(staged=True), RunOptions(dry_run=True)) == 0
+    assert model_server.request_count == 1  # the dry run sent nothing
+    assert "time.sleep(5)" in capsys.readouterr().out

@@ -3,6 +3,7 @@ exit 3), inside a repository or outside one."""
 
 from __future__ import annotations
 
+from reviewbot.commands.doctor import run_doctor
 from tests.helpers import TEST_API_KEY, TEST_MODEL
 from tests.helpers.model_server import error_body
 from tests.helpers.ports import closed_port
@@ -106,3 +107,16 @@ def test_doctor_answer_that_is_not_json(repo, model_server, run_cli):
     result = run_cli("doctor")
     assert result.exit_code == 3
     assert "PROBLEM  answer:" in result.stdout and "not with the findings JSON" in result.stdout
+
+
+# --- run_doctor: the command below click, called with plain values -----------------------------------------------------
+
+
+def test_run_doctor_checks_the_settings_it_is_given(repo, model_server, capsys):
+    assert run_doctor({"model": "other-model", "timeout": None}) == 0
+    out = capsys.readouterr().out
+    assert "model other-model (command line)" in out and out.splitlines()[-1].startswith("all good")
+    assert model_server.requests[-1]["model"] == "other-model"
+    assert run_doctor({"agent": "nobody"}) == 2
+    assert "unknown agent 'nobody'" in capsys.readouterr().out
+    assert model_server.request_count == 1

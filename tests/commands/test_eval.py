@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.commands.eval import EvalOptions, run_eval
 from reviewbot.evaluation.cases import bundled_corpus_dir, load_cases
 from tests.helpers import Fail, GitRepo
 
@@ -322,3 +323,29 @@ def test_a_judge_that_cannot_answer_does_not_raise_the_score(corpus, model_serve
     report = json.loads(result.stdout)
     assert report["judged"]["tp"] == 0 and report["judge_unanswered"] == 1
     assert "the judge (test-model) gave no usable answer" in result.stderr
+
+
+# --- run_eval: the command below click, called with plain values -------------------------------------------------------
+
+
+def test_run_eval_scores_the_corpus_with_the_options_it_is_given(corpus, model_server, capsys):
+    model_server.default = scripted
+    options = EvalOptions(settings={"cache": False, "fail_on": "warning"}, output_format="json", repeat=2)
+    assert run_eval(corpus, options) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["precision"], report["recall"]) == (0.5, 0.5)
+    assert report["labels"]["fail_on"] == "warning"
+    rows = {c["name"]: c for c in report["cases"]}
+    assert rows["clean"]["blocking"] is True  # the warning blocks at fail_on = warning
+    assert len(model_server.requests) == 6  # three cases, twice each
+
+
+def test_run_eval_exit_3_when_no_case_could_be_reviewed_and_dry_run_sends_nothing(corpus, model_server, capsys):
+    model_server.default = lambda body: Fail(404)
+    assert run_eval(corpus, EvalOptions(settings={"cache": False})) == 3
+    assert "no case could be reviewed" in capsys.readouterr().err
+    sent = len(model_server.requests)
+    assert run_eval(corpus, EvalOptions(dry_run=True, output_format="json")) == 0
+    assert len(model_server.requests) == sent
+    evidence = json.loads(capsys.readouterr().out)
+    assert [row["case"] for row in evidence["cases"]] == ["clean", "found", "missed"]  # a row of evidence per case
