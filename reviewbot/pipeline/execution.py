@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from reviewbot.core.errors import ModelError
-from reviewbot.core.models import Diff, DropReason, Finding, ReviewResult, Skipped, Usage
+from reviewbot.core.models import DropReason, Finding, ReviewResult, Skipped, Usage
 from reviewbot.pipeline import findings as findings_mod
 from reviewbot.pipeline.ask_request import RequestOutcome, ask_request, request_key
 from reviewbot.pipeline.plan_records import Plan, PlannedRequest
@@ -28,10 +28,7 @@ if TYPE_CHECKING:
     from reviewbot.core.models import RequestFlow
     from reviewbot.pipeline.ask_request import AskFn
     from reviewbot.pipeline.model_tools import ToolUse
-
-    # A filter after voting (suppressions, the baseline: reviewbot/rules/suppressions.py): the findings it keeps and
-    # how many it dropped, by DropReason value.
-    ExtraFilter = Callable[[Sequence[Finding], Diff], tuple[list[Finding], dict[str, int]]]
+    from reviewbot.rules.suppressions import Filter
 
 
 def execute(
@@ -41,10 +38,16 @@ def execute(
     model_factory: Callable[[str], ChatModel],
     cache: ResultCache | None,
     progress: Callable[[int, int], None] | None = None,
-    extra_filters: Sequence[ExtraFilter] = (),
+    extra_filters: Sequence[Filter] = (),
     tools: ToolUse | None = None,
 ) -> ReviewResult:
-    """`tools` (reviewbot.pipeline.model_tools.ToolUse, optional) lets the named agents' models look around the repository."""
+    """Run the plan: every request answered (from `cache` when it holds the answer), the answers voted on, filtered,
+    verified when settings.verify says so, and budgeted into one ReviewResult.
+
+    `model_factory(name)` builds a model's client, on its first cache miss; `progress(done, total)` hears of each
+    request answered; `extra_filters` run after voting (suppressions, the baseline); `tools`
+    (reviewbot.pipeline.model_tools.ToolUse, optional) lets the named agents' models look around the repository.
+    """
     from reviewbot.adapters.request_flow import RequestGate
 
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
@@ -212,13 +215,14 @@ def _vote(per_sample: Sequence[Sequence[Finding]], share: float) -> tuple[list[F
 # -- after voting --------------------------------------------------------------------------------------------
 
 
-def _after_voting(standing: _Standing, the_plan: Plan, extra_filters: Sequence[ExtraFilter],
+def _after_voting(standing: _Standing, the_plan: Plan, extra_filters: Sequence[Filter],
                   min_confidence: float | None) -> _Standing:
     """The local findings (secrets) join; then the caller's filters, duplicates and the confidence floor."""
     dropped = Counter(standing.dropped)
     current = [*standing.findings, *the_plan.local_findings]
     for extra in extra_filters:
         current, counts = extra(current, the_plan.diff)
+        # Filter's keys are typed str (reviewbot/rules/suppressions.py) but are DropReason members already.
         dropped.update({DropReason(reason): n for reason, n in counts.items()})
     unique, dupes = findings_mod.deduplicate(current)
     dropped[DropReason.DUPLICATE] += dupes
