@@ -26,9 +26,9 @@ from reviewbot.adapters.model_client import Completion
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from reviewbot.adapters.model_client import ChatModel
     from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.config import Settings
+    from reviewbot.pipeline.review_model import ReviewModel
     from reviewbot.rules.agents import Agent
 
 # Claude Code's read-only tools: an agent file listing any of them opts in to look-ups.
@@ -190,7 +190,7 @@ def describe_call(name: str, arguments: str, result: str, refused: bool) -> str:
     return f"tool {inline(name)} {shown} -> {inline(outcome)}"
 
 
-def ask_with_tools(model: ChatModel, messages: list[dict], *, seed: int | None, toolbox: ToolBox,
+def ask_with_tools(model: ReviewModel, messages: list[dict], *, seed: int | None, toolbox: ToolBox,
                    show: Callable[[str], None] | None = None) -> Completion:
     """Let the model look around within the bounds, then return its final answer (usage summed over turns).
 
@@ -252,7 +252,7 @@ class ToolUse:
                 self._stamp = self.toolbox.tree.stamp()
         return cache_key(request_key, "tools", self._stamp, repr(self.toolbox.limits))
 
-    def ask(self, model: ChatModel, messages: list[dict], seed: int | None) -> Completion:
+    def ask(self, model: ReviewModel, messages: list[dict], seed: int | None) -> Completion:
         from reviewbot.adapters.model_client import ToolsUnsupported
 
         with self._lock:

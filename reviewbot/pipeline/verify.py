@@ -30,8 +30,8 @@ from reviewbot.pipeline.answer import as_int, extract_json
 from reviewbot.pipeline.prompt import fence, render_chunk
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.model_client import ChatModel
     from reviewbot.adapters.result_cache import ResultCache
+    from reviewbot.pipeline.review_model import ReviewModel
 
 # Part of every verification cache key: bump when the protocol text or the verdict contract changes.
 VERIFY_PROTOCOL_VERSION = "1"
@@ -235,7 +235,7 @@ def parse_verdicts(text: str, count: int) -> dict[int, Verdict]:
 
 
 def verify_chunk(
-    model: ChatModel,
+    model: ReviewModel,
     findings: Sequence[Finding],
     chunk: Chunk,
     *,
@@ -307,7 +307,7 @@ def verify_findings(
     findings: Sequence[Finding],
     chunks: Sequence[ReviewedChunk],
     *,
-    models: Mapping[str, ChatModel],
+    models: Mapping[str, ReviewModel],
     seed: int | None,
     temperature: float | None,
     cache: ResultCache | None,

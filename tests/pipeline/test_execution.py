@@ -1,41 +1,24 @@
-"""Executing a plan: the cache key holds the endpoint a built client reports, and each model's client is built once,
-on its first cache miss (an all-cached run builds none)."""
+"""Executing a plan (reviewbot/pipeline/execution.py): each model's client is built once, on its first cache miss (an
+all-cached run builds none); samples are voted on and a chunk's drops counted once; refused formats are said once."""
 
 from __future__ import annotations
 
 import threading
 
-import pytest
-
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.adapters.model_client import ChatModel
 from reviewbot.adapters.result_cache import ResultCache
+from reviewbot.core.models import DropReason
 from reviewbot.pipeline import execution, review
 from reviewbot.session import collect_diff, load_agents, make_model_factory, model_for_agent, prepare
 from tests.helpers import TEST_MODEL
-from tests.helpers.service_change import stage as _stage
+from tests.helpers.service_change import PATH, stage as _stage
 
 
-@pytest.mark.parametrize(("flag", "env_url"), [
-    (None, None),  # the SDK default
-    (None, "http://127.0.0.1:9/v1/"),  # OPENAI_BASE_URL, which config maps into settings.base_url
-    ("https://user:pw@models.example/v1?k=s", None),  # --base-url with credentials, which the key must not hold
-])
-def test_model_endpoint_is_the_built_clients_endpoint(repo, monkeypatch, flag, env_url):
-    """The key's endpoint must be the one a built client reports, or cached answers would never be found again."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    if env_url:
-        monkeypatch.setenv("OPENAI_BASE_URL", env_url)
-    ctx = prepare({"base_url": flag} if flag else {}, cwd=repo.path)
-    client = make_model_factory(ctx.settings)(TEST_MODEL)  # builds the client; sends nothing
-    assert execution.model_endpoint(ctx.settings) == client.settings.endpoint
-    assert "pw" not in client.settings.endpoint and "k=s" not in client.settings.endpoint
-
-
-def _planned(repo, samples: int):
-    """A plan of `samples` requests (one chunk, sampled with different seeds), run 4 at a time."""
+def _planned(repo, samples: int, concurrency: int = 4):
+    """A plan of `samples` requests (one chunk, sampled with different seeds), run `concurrency` at a time."""
     _stage(repo)
-    cli = {"samples": samples, "concurrency": 4}
+    cli = {"samples": samples, "concurrency": concurrency}
     ctx = prepare(cli, cwd=repo.path)
     diff = collect_diff(ctx, DiffSpec(staged=True))
     agents = load_agents(ctx)
@@ -65,3 +48,36 @@ def test_execute_builds_one_client_per_model_on_the_first_miss(repo, model_serve
     assert again.usage.cached == 4 and again.usage.requests == 0
     assert built == []  # every answer from the cache: no client at all
     assert model_server.request_count == 4
+
+
+def _finding(line: int, quote: str, category: str) -> dict:
+    return {"path": PATH, "line": line, "end_line": None, "severity": "error", "category": category,
+            "message": f"a {category} problem", "suggestion": None, "quote": quote, "confidence": 0.9}
+
+
+SLEEP = _finding(22, "time.sleep(5)", "performance")  # on an added line
+RETURN = _finding(23, "return request", "correctness")  # on an added line
+OLD = _finding(5, "value_5 = 5", "style")  # on a line the change did not touch
+
+
+def test_samples_are_voted_on_and_a_chunks_drops_count_once(repo, model_server):
+    ctx, the_plan = _planned(repo, 3, concurrency=1)  # one at a time: the samples take the answers in order
+    model_server.answer_findings([SLEEP, RETURN, OLD])
+    model_server.answer_findings([SLEEP, OLD])
+    model_server.answer_findings([SLEEP, OLD])
+    result = execution.execute(the_plan, ctx.settings, model_factory=make_model_factory(ctx.settings), cache=None)
+    assert [(f.line, f.category) for f in result.findings] == [(22, "performance")]
+    assert result.dropped_count(DropReason.OUTVOTED) == 1  # RETURN: one sample of three, under sample_share 0.5
+    # OLD was dropped by every sample, but it is one mistake about one chunk
+    assert sum(n for r, n in result.dropped if r != DropReason.OUTVOTED) == 1
+    assert result.chunks == 1 and result.usage.requests == 3 and result.files_reviewed == (PATH,)
+
+
+def test_a_refused_response_format_is_said_once_for_the_run(repo, model_server):
+    ctx, the_plan = _planned(repo, 2)
+    model_server.reject_response_format()
+    result = execution.execute(the_plan, ctx.settings, model_factory=make_model_factory(ctx.settings), cache=None)
+    refused = [n for n in result.notes if n.startswith("the server refused response_format")]
+    assert [n.split(":")[0] for n in refused] == ["the server refused response_format json_schema",
+                                                  "the server refused response_format json_object"]
+    assert not result.failed
