@@ -31,11 +31,13 @@ from reviewbot.config.converters import (
     whole_number,
 )
 from reviewbot.core.models import Severity
-from reviewbot.pipeline.findings import FILTER_MODES
-from reviewbot.rules.agents import DEFAULT_AGENT
 
 FAIL_ON = ("error", "warning", "info", "never")
 ON_ERROR = ("warn", "fail")
+# Also declared where they are used (pipeline.findings, rules.agents), which a --help would load only for these two
+# values; tests/config/test_settings.py checks that both say the same.
+FILTER_MODES = ("added", "diff_context", "file", "nofilter")
+DEFAULT_AGENT = "senior-backend-engineer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ def test_every_field_but_the_bookkeeping_is_a_key():
         assert getattr(Settings(), key.name) == key.default
 
 
-def test_choice_keys_offer_the_values_their_modules_declare():
+def test_choice_keys_offer_the_values_the_modules_using_them_declare():
     assert choices_of("fail_on") == ("error", "warning", "info", "never")
     assert choices_of("on_error") == ("warn", "fail")
     assert choices_of("filter_mode") == FILTER_MODES
