@@ -221,14 +221,13 @@ def check_setup(ctx: Context, refs: Sequence[str] | None = None, console: Consol
 
 
 def make_model_factory(settings: Settings, console: Console | None = None) -> Callable[[str], ChatModel]:
-    from reviewbot.adapters.model_client import ChatModel, FormatLadder, ModelSettings
+    from reviewbot.adapters.model_client import ChatModel, ModelSettings
+    from reviewbot.adapters.response_format import FormatLadder
     from reviewbot.pipeline.prompt import ANSWER_SCHEMA
 
     api_key = endpoint_key(settings)
     base_url = settings.base_url
     if settings.api_key and not api_key and console:
-        from reviewbot.adapters.model_client import ModelSettings
-
         shown_url = ModelSettings(model="", base_url=base_url).endpoint
         if settings.origins.get("base_url", "").startswith("repository"):
             console.warn(f"your API key is not sent to {shown_url}, which the repository's config chose; "

@@ -158,13 +158,12 @@ def check_request(chat: ChatModel) -> Check:
 
 def _first(exc: Exception) -> str:
     """The innermost cause's text ("[Errno 111] Connection refused"), not the SDK's "Connection error."."""
-    from reviewbot.adapters.model_client import _short
+    from reviewbot.adapters.server_errors import exception_line
 
     inner: BaseException = exc
     while inner.__cause__ is not None or inner.__context__ is not None:
         inner = cast("BaseException", inner.__cause__ or inner.__context__)  # one of them is set
-    # _short reads only str() and the type's name, which any BaseException has
-    return _short(cast("Exception", inner))
+    return exception_line(inner)
 
 
 @click.command("doctor")

@@ -46,8 +46,32 @@ if TYPE_CHECKING:
 
 PLAN_CACHE_FORMAT = "1"
 # Every reviewbot module whose code runs inside review.plan, by import name.
-PLAN_MODULES = ("reviewbot.pipeline.review", "reviewbot.pipeline.plan_records", "reviewbot.pipeline.prompt", "reviewbot.pipeline.chunking", "reviewbot.pipeline.tokens", "reviewbot.rules.standards", "reviewbot.rules.frontmatter", "reviewbot.secrets", "reviewbot.secrets.detectors", "reviewbot.secrets.literals", "reviewbot.secrets.local_findings", "reviewbot.secrets.records", "reviewbot.secrets.redaction", "reviewbot.secrets.scanning", "reviewbot.secrets.sensitive_files", "reviewbot.pipeline.skip", "reviewbot.core.models",
-                "reviewbot.adapters.diff_parser", "reviewbot.pipeline.plan_cache", "reviewbot.pipeline.budget", "reviewbot.pipeline.context", "reviewbot.pipeline.code_outline", "reviewbot.adapters.reviewed_tree", "reviewbot.adapters.reviewed_side")
+PLAN_MODULES = (
+    "reviewbot.pipeline.review",
+    "reviewbot.pipeline.plan_records",
+    "reviewbot.pipeline.prompt",
+    "reviewbot.pipeline.chunking",
+    "reviewbot.pipeline.tokens",
+    "reviewbot.rules.standards",
+    "reviewbot.rules.frontmatter",
+    "reviewbot.secrets",
+    "reviewbot.secrets.detectors",
+    "reviewbot.secrets.literals",
+    "reviewbot.secrets.local_findings",
+    "reviewbot.secrets.records",
+    "reviewbot.secrets.redaction",
+    "reviewbot.secrets.scanning",
+    "reviewbot.secrets.sensitive_files",
+    "reviewbot.pipeline.skip",
+    "reviewbot.core.models",
+    "reviewbot.adapters.diff_parser",
+    "reviewbot.pipeline.plan_cache",
+    "reviewbot.pipeline.budget",
+    "reviewbot.pipeline.context",
+    "reviewbot.pipeline.code_outline",
+    "reviewbot.adapters.reviewed_tree",
+    "reviewbot.adapters.reviewed_side",
+)
 # (import name, distribution name) of the libraries that can change a plan: the diff parser, the secret detectors
 # and the YAML reader of rules files.
 PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), ("yaml", "pyyaml"),

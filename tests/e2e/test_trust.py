@@ -349,7 +349,7 @@ def test_repository_model_does_not_override_the_users(repo, model_server, run_cl
 
 
 def test_key_is_not_sent_over_plain_http_to_a_host_the_user_did_not_trust(repo, model_server, run_cli, monkeypatch):
-    # 127.0.0.2 is loopback: allowed. The plain-HTTP rule is proven on the settings level in test_config.py; here the
+    # 127.0.0.2 is loopback: allowed. The plain-HTTP rule is proven in tests/config/test_endpoint_trust.py; here the
     # end-to-end path shows the repository cannot name OpenAI's host over plain HTTP.
     monkeypatch.delenv("OPENAI_BASE_URL")
     repo.write(".reviewbot.toml", 'base_url = "http://api.openai.com/v1"\n')

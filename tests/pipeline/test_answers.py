@@ -328,19 +328,6 @@ def test_a_server_reason_on_many_lines_is_kept_whole_on_one(staged, model_server
 # --- timeouts --------------------------------------------------------------------------------------------------------
 
 
-def test_timeouts_by_endpoint_kind():
-    from reviewbot.adapters.model_client import ModelSettings
-
-    local = ModelSettings(model="m", base_url="http://127.0.0.1:8080/v1")
-    assert local.timeout_for(4096) == 60 + 4096 / 8 and local.timeout_for(256) == 60 + 32
-    for url in ("http://localhost:11434/v1", "http://192.168.1.20:8000/v1", "http://ollama:11434/v1",
-                "http://[::1]:1234/v1"):
-        assert ModelSettings(model="m", base_url=url).is_local, url
-    hosted = ModelSettings(model="m", base_url="https://api.example.com/v1")
-    assert not hosted.is_local and hosted.timeout_for(4096) == 120
-    assert ModelSettings(model="m", base_url="http://127.0.0.1/v1", timeout=7).timeout_for(4096) == 7
-
-
 def test_the_request_carries_the_scaled_timeout(staged, model_server, cli):
     # A local server that takes 1.5 s for a small allowance: the default (60 s + tokens/8) waits for it.
     model_server.answer_findings([], delay=1.5)

@@ -188,9 +188,15 @@ def test_the_code_is_in_the_key(repo):
     assert cache_key(*parts, *libraries) != stamp
 
 
-# Where plan()'s inputs come from: the model chooser (run), settings (config), agents and the file source
-# (sources, gitio). Their results are in the key; their code does not compute the plan.
-INPUT_MODULES = {"reviewbot.session", "reviewbot.config", "reviewbot.rules.agents", "reviewbot.adapters.repository_files", "reviewbot.adapters.git"}
+# Where plan()'s inputs come from: the model chooser (session), the Settings record (config.settings), agents and
+# the file source (repository_files, git). Their results are in the key; their code does not compute the plan.
+INPUT_MODULES = {
+    "reviewbot.session",
+    "reviewbot.config.settings",
+    "reviewbot.rules.agents",
+    "reviewbot.adapters.repository_files",
+    "reviewbot.adapters.git",
+}
 
 
 def _module_name(filename: str, package: Path) -> str | None:
