@@ -370,9 +370,7 @@ def review_diff(
         return RunOutcome(None, EXIT_OK, plan=the_plan)
     if skip_reason is not None:
         asked = {p for r in the_plan.requests for p in r.chunk.paths}
-        # No request is left, so the factory is never called.
-        local = execution.execute(replace(the_plan, requests=()), settings,
-                                  model_factory=lambda m: None,  # type: ignore[arg-type,return-value]
+        local = execution.execute(replace(the_plan, requests=()), settings, model_factory=_no_model_asked,
                                   cache=None, extra_filters=extra_filters)
         not_reviewed = tuple(Skipped(p, skip_reason) for p in sorted(asked))
         result = replace(local, files_reviewed=tuple(p for p in local.files_reviewed if p not in asked),
@@ -381,10 +379,7 @@ def review_diff(
     check_request_budget(the_plan, settings)
     if the_plan.requests and not all(r.model for r in the_plan.requests):
         raise SetupError(NO_MODEL)
-    # Without requests the factory is never called.
-    factory: Callable[[str], ChatModel] = (
-        make_model_factory(settings, console) if the_plan.requests else (lambda m: None)  # type: ignore[assignment,return-value]
-    )
+    factory = make_model_factory(settings, console) if the_plan.requests else _no_model_asked
     progress = Progress(console, len(the_plan.requests), settings.concurrency)
     try:
         result = execution.execute(
@@ -396,6 +391,11 @@ def review_diff(
     for note in tuple(the_plan.notes) + tuple(getattr(result, "notes", ())):
         console.warn(note)
     return RunOutcome(result, EXIT_OK, plan=the_plan)
+
+
+def _no_model_asked(name: str) -> ChatModel:
+    """The model factory of a run with no request to send: execute() builds a client only for a request."""
+    raise SetupError(f"no request was planned, yet model '{name}' was asked for")
 
 
 def check_request_budget(the_plan: Plan, settings: Settings) -> None:

@@ -222,8 +222,7 @@ def _after_voting(standing: _Standing, the_plan: Plan, extra_filters: Sequence[F
     current = [*standing.findings, *the_plan.local_findings]
     for extra in extra_filters:
         current, counts = extra(current, the_plan.diff)
-        # Filter's keys are typed str (reviewbot/rules/suppressions.py) but are DropReason members already.
-        dropped.update({DropReason(reason): n for reason, n in counts.items()})
+        dropped.update(counts)
     unique, dupes = findings_mod.deduplicate(current)
     dropped[DropReason.DUPLICATE] += dupes
     confident, low = findings_mod.apply_min_confidence(unique, min_confidence)

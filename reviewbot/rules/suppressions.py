@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from reviewbot.rules.baseline import Baseline
     from reviewbot.session import Context
 
-Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[str, int]]"]
+Filter = Callable[[Sequence[Finding], Diff], "tuple[list[Finding], dict[DropReason, int]]"]
 
 _DIRECTIVE = re.compile(r"reviewbot\s*:\s*ignore\b(?:\s*\[([^\]]*)\])?", re.IGNORECASE)
 # What may open a comment before the directive on the same line.
@@ -114,7 +114,7 @@ def is_suppressed(finding: Finding, line_text: Callable[[str, int], str | None])
 
 
 def suppression_filter(line_text: Callable[[str, int], str | None]) -> Filter:
-    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
+    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[DropReason, int]]:
         kept = [f for f in findings if not is_suppressed(f, line_text)]
         return kept, {DropReason.SUPPRESSED: len(findings) - len(kept)}
 
@@ -124,7 +124,7 @@ def suppression_filter(line_text: Callable[[str, int], str | None]) -> Filter:
 def baseline_filter(baseline: Baseline, line_text: Callable[[str, int], str | None]) -> Filter:
     from reviewbot.rules.baseline import absorb
 
-    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[str, int]]:
+    def apply(findings: Sequence[Finding], diff: Diff) -> tuple[list[Finding], dict[DropReason, int]]:
         kept, absorbed, duplicates = absorb(findings, baseline, line_text)
         return kept, {DropReason.BASELINE: absorbed, DropReason.DUPLICATE: duplicates}
 
