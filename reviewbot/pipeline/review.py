@@ -7,7 +7,7 @@ planned requests, in parallel, through the cache. Neither prints anything: the C
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reviewbot.core.models import Chunk, Coverage, Diff, FileDiff, Finding, FindingSource, Skipped
@@ -198,6 +198,54 @@ def plan(
         return fresh
 
 
+class _Standards:
+    """The repository's standards documents for this diff, each selection rendered (and redacted) once: chunks that
+    share their documents share the text. What rendering has to say (a document cut to fit) goes to `notes`."""
+
+    def __init__(self, docs: Sequence[StandardsDoc], notes: list[str]) -> None:
+        self.docs = docs
+        self.notes = notes
+        self._rendered: dict[tuple[tuple[str, ...], int], str] = {}
+
+    def docs_for(self, paths: Sequence[str]) -> list[StandardsDoc]:
+        """The documents that apply to any of `paths`, nearest first, each once."""
+        from reviewbot.rules.standards import standards_for_file
+
+        seen, chosen = set(), []
+        for p in paths:
+            for doc in standards_for_file(self.docs, p):
+                if doc.path not in seen:
+                    seen.add(doc.path)
+                    chosen.append(doc)
+        return chosen
+
+    def rendered(self, chosen: Sequence[StandardsDoc], max_chars: int) -> str:
+        from reviewbot.rules.standards import render_standards
+        from reviewbot.secrets.redaction import redact
+
+        which = (tuple(doc.path for doc in chosen), max_chars)
+        if which not in self._rendered:
+            text, doc_notes = render_standards(chosen, max_chars=max_chars)
+            for n in doc_notes:
+                if n not in self.notes:
+                    self.notes.append(n)
+            self._rendered[which] = redact(text)[0]
+        return self._rendered[which]
+
+
+@dataclass(frozen=True)
+class _AgentInputs:
+    """What every agent's requests are built from: the redacted files and the repository's say about them."""
+
+    files: Sequence[FileDiff]
+    render: Callable[[FileDiff], str]  # one renderer per plan: a file is rendered once for sizing and for sending
+    context: ContextBuilder | None
+    standards: _Standards
+    all_standards: str  # every document that applies to some file, rendered: what sizes a request's overhead
+    instructions_table: Sequence[tuple[str, str]]  # (glob, text) path instructions, redacted
+    settings: Settings
+
+
 def _make_plan(
     diff: Diff,
     settings: Settings,
@@ -208,10 +256,7 @@ def _make_plan(
     content: FileSource | None = None,
     reviewed: ReviewedTree | None = None,
 ) -> Plan:
-    from reviewbot.pipeline.budget import request_budget
-    from reviewbot.pipeline.chunking import make_chunks
-    from reviewbot.pipeline.tokens import estimate_tokens
-    from reviewbot.rules.standards import discover_standards, render_standards, standards_for_file
+    from reviewbot.rules.standards import discover_standards
     from reviewbot.secrets.local_findings import secret_findings
     from reviewbot.secrets.redaction import redact
 
@@ -220,68 +265,29 @@ def _make_plan(
     files, redactions = _redact_files(reviewable)
     files, path_aliases = _redact_paths(files)
     notes: list[str] = []
-    docs = discover_standards(source, [f.path for f in files], explicit=settings.standards, problems=notes)
-    rendered_standards: dict[tuple, str] = {}  # chunks that share their documents share the text
-
-    def docs_for(paths: Sequence[str]) -> list[StandardsDoc]:
-        seen, chosen = set(), []
-        for p in paths:
-            for doc in standards_for_file(docs, p):
-                if doc.path not in seen:
-                    seen.add(doc.path)
-                    chosen.append(doc)
-        return chosen
-
-    def rendered(chosen: Sequence[StandardsDoc], max_chars: int) -> str:
-        which = (tuple(doc.path for doc in chosen), max_chars)
-        if which not in rendered_standards:
-            text, doc_notes = render_standards(chosen, max_chars=max_chars)
-            for n in doc_notes:
-                if n not in notes:
-                    notes.append(n)
-            rendered_standards[which] = redact(text)[0]
-        return rendered_standards[which]
-
-    render = remembering_renderer()
+    standards = _Standards(
+        discover_standards(source, [f.path for f in files], explicit=settings.standards, problems=notes), notes)
     context = _context_builder(reviewed, settings)
     if context is not None and reviewed is not None:
         reviewed.prefetch(f.path for f in reviewable)  # every changed file is read for its context
-    sent_by_agent: list[dict[str, set[int]]] = []
-    all_standards = rendered(docs_for([f.path for f in files]), settings.max_standards_chars)
-    # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
-    # instructions and agent personas (a repository's own files, which may hold tokens too).
-    instructions_table = sorted((redact(glob)[0], redact(text)[0]) for glob, text in settings.path_instructions.items())
+    inputs = _AgentInputs(
+        files=files, render=remembering_renderer(), context=context, standards=standards,
+        all_standards=standards.rendered(standards.docs_for([f.path for f in files]), settings.max_standards_chars),
+        # Everything that leaves the machine is redacted the same way: diff, names, standards, and also path
+        # instructions and agent personas (a repository's own files, which may hold tokens too).
+        instructions_table=sorted((redact(glob)[0], redact(text)[0])
+                                  for glob, text in settings.path_instructions.items()),
+        settings=settings,
+    )
     requests: list[PlannedRequest] = []
+    sent_by_agent: list[dict[str, set[int]]] = []
     for agent in agents:
-        parts = PromptParts(agent_name=redact(agent.name)[0], persona=redact(agent.persona)[0],
-                            standards=all_standards)
-        overhead = estimate_tokens(build_messages(parts, Chunk(files=()))[0]["content"]) + estimate_tokens(
-            all_standards
-        ) + estimate_tokens("\n".join(t for _, t in instructions_table)) + 200
-        model = model_for(agent)
-        chunks, too_big = make_chunks(
-            files,
-            render=render,
-            budget_tokens=request_budget(settings, model),
-            overhead_tokens=overhead,
-            answer_tokens=settings.max_answer_tokens,
-        )
+        agent_requests, too_big, sent = _agent_requests(agent, model_for(agent), inputs)
+        requests += agent_requests
         for s in too_big:
             if s not in skipped:
                 skipped.append(s)
-        sent_by_agent.append(_lines_sent(chunks, files))
-        for chunk, chunk_parts in zip(chunks, _stable_prefix_parts(parts, chunks, docs_for, rendered,
-                                                                   instructions_table, settings.max_standards_chars)):
-            messages = tuple(build_messages(chunk_parts, chunk, render))
-            if context is not None:
-                messages = _with_context(context, chunk_parts, chunk, messages, render, settings, agent.name,
-                                         request_budget(settings, model))
-            for sample in range(max(1, settings.samples)):
-                requests.append(
-                    PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
-                                   seed=settings.seed + sample if settings.seed is not None else sample,
-                                   parts=chunk_parts)
-                )
+        sent_by_agent.append(sent)
     return Plan(
         diff=diff,
         reviewable=tuple(files),
@@ -294,6 +300,41 @@ def _make_plan(
         path_aliases=tuple(sorted(path_aliases.items())),
         coverage=_coverage(diff, files, sent_by_agent, skipped),
     )
+
+
+def _agent_requests(agent: Agent, model: str, inputs: _AgentInputs
+                    ) -> tuple[list[PlannedRequest], list[Skipped], dict[str, set[int]]]:
+    """One agent's requests (its chunks of the files, each with the standards, instructions and context that apply,
+    once per sample), the files too large for any request, and the added lines its chunks show whole."""
+    from reviewbot.pipeline.budget import request_budget
+    from reviewbot.pipeline.chunking import make_chunks
+    from reviewbot.pipeline.tokens import estimate_tokens
+    from reviewbot.secrets.redaction import redact
+
+    settings = inputs.settings
+    parts = PromptParts(agent_name=redact(agent.name)[0], persona=redact(agent.persona)[0],
+                        standards=inputs.all_standards)
+    overhead = estimate_tokens(build_messages(parts, Chunk(files=()))[0]["content"]) + estimate_tokens(
+        inputs.all_standards
+    ) + estimate_tokens("\n".join(t for _, t in inputs.instructions_table)) + 200
+    budget = request_budget(settings, model)
+    chunks, too_big = make_chunks(inputs.files, render=inputs.render, budget_tokens=budget, overhead_tokens=overhead,
+                                  answer_tokens=settings.max_answer_tokens)
+    requests: list[PlannedRequest] = []
+    prefixes = _stable_prefix_parts(parts, chunks, inputs.standards, inputs.instructions_table,
+                                    settings.max_standards_chars)
+    for chunk, chunk_parts in zip(chunks, prefixes):
+        messages = tuple(build_messages(chunk_parts, chunk, inputs.render))
+        if inputs.context is not None:
+            messages = _with_context(inputs.context, chunk_parts, chunk, messages, inputs.render, settings,
+                                     agent.name, budget)
+        for sample in range(max(1, settings.samples)):
+            requests.append(
+                PlannedRequest(agent.name, model, chunk, messages, settings.max_answer_tokens,
+                               seed=settings.seed + sample if settings.seed is not None else sample,
+                               parts=chunk_parts)
+            )
+    return requests, list(too_big), _lines_sent(chunks, inputs.files)
 
 
 def _lines_sent(chunks: Sequence[Chunk], files: Sequence[FileDiff]) -> dict[str, set[int]]:
@@ -338,9 +379,7 @@ def _coverage(diff: Diff, files: Sequence[FileDiff], sent_by_agent: Sequence[dic
     )
 
 
-def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk],
-                         docs_for: Callable[[Sequence[str]], list[StandardsDoc]],
-                         rendered: Callable[[Sequence[StandardsDoc], int], str],
+def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk], standards: _Standards,
                          instructions_table: Sequence[tuple[str, str]], max_chars: int) -> list[PromptParts]:
     """Each chunk's prompt parts, split so that every request of the agent starts with the same text.
 
@@ -352,10 +391,10 @@ def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk],
     """
     if not chunks:
         return []
-    chunk_docs = [docs_for(c.paths) for c in chunks]
+    chunk_docs = [standards.docs_for(c.paths) for c in chunks]
     everywhere = set.intersection(*({d.path for d in cd} for cd in chunk_docs))
     shared_docs = [d for d in chunk_docs[0] if d.path in everywhere]
-    shared_text = rendered(shared_docs, max_chars)
+    shared_text = standards.rendered(shared_docs, max_chars)
     chunk_instructions = [instructions_for(c.paths, instructions_table) for c in chunks]
     shared_instructions = tuple(i for i in chunk_instructions[0] if all(i in other for other in chunk_instructions))
     shared = replace(parts, standards=shared_text, instructions=shared_instructions)
@@ -364,7 +403,7 @@ def _stable_prefix_parts(parts: PromptParts, chunks: Sequence[Chunk],
         extra = [d for d in cd if d.path not in everywhere]
         out.append(replace(
             shared,
-            chunk_standards=rendered(extra, max(0, max_chars - len(shared_text))) if extra else "",
+            chunk_standards=standards.rendered(extra, max(0, max_chars - len(shared_text))) if extra else "",
             chunk_instructions=tuple(i for i in ci if i not in shared_instructions),
         ))
     return out
