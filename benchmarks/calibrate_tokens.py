@@ -9,9 +9,10 @@ its encoding files at run time, which an offline machine cannot do). Set it up o
 
 The corpus is read from files already on the machine: the venv's site-packages and the Python standard library
 (python, json, markdown, toml), /usr/lib (npm's own javascript, typescript and markdown, YAML schemas), /usr/share
-(shell, and Go from Debian's golang-1.19-src package, installed for the calibration) and /usr/include (C). Files are picked deterministically (sorted, then every k-th), so two runs on the
-same machine measure the same text. Each snippet is measured twice: as raw source and rendered like a diff with a
-new-file line number and a +/space marker in front of every line, which is closer to what reviewbot sends.
+(shell, and Go from Debian's golang-1.19-src package, installed for the calibration) and /usr/include (C). Files are
+picked deterministically (sorted, then every k-th), so two runs on the same machine measure the same text. Each snippet
+is measured twice: as raw source and rendered like a diff with a new-file line number and a +/space marker in front of
+every line, which is closer to what reviewbot sends.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def real_counts(texts: list[str], tokenizer_dir: Path) -> list[tuple[int, int]]:
 
 def report(rows: list[tuple[str, str, int, int, int]]) -> None:
     """rows: (language, form, estimate, o200k, cl100k)."""
-    print(f"{'group':<24} {'n':>4} {'o200k mean':>10} {'o200k min':>9} {'o200k max':>9} {'cl100k mean':>11} {'cl100k min':>10}")
+    print(f"{'group':<24} {'n':>4} {'o200k mean':>10} {'o200k min':>9} {'o200k max':>9} "
+          f"{'cl100k mean':>11} {'cl100k min':>10}")
     groups: dict[str, list[tuple[int, int, int]]] = {}
     for lang, form, est, o, c in rows:
         for key in (f"{lang}/{form}", f"ALL/{form}", "ALL"):

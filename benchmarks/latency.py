@@ -300,7 +300,8 @@ def zero_latency_wall(bench: Bench, diff: SyntheticDiff) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help="run reviewbot from this checkout instead (e.g. an older commit, for before/after)")
+    parser.add_argument("--root",
+                        help="run reviewbot from this checkout instead (e.g. an older commit, for before/after)")
     parser.add_argument("--llama-server", help="path of a llama-server binary for the real prompt-cache row")
     parser.add_argument("--gguf", help="the model file llama-server loads")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

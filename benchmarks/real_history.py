@@ -143,7 +143,8 @@ def history(repo: Path, count: int, rev: str = "HEAD", extra: tuple[str, ...] = 
           f"{on_right:,} / {expected:,} ({100 * on_right / max(expected, 1):.2f}%)")
     print("findings reported by kind: " + ", ".join(f"{k} {kept.get(k, 0):,}" for k in KINDS))
     if times:
-        print(f"per-commit wall time (in-process, zero-latency model): median {statistics.median(times) * 1000:.0f} ms, "
+        print("per-commit wall time (in-process, zero-latency model): "
+              f"median {statistics.median(times) * 1000:.0f} ms, "
               f"p90 {percentile(times, 0.9) * 1000:.0f} ms, p99 {percentile(times, 0.99) * 1000:.0f} ms, "
               f"max {max(times) * 1000:.0f} ms")
         slowest = max(checks, key=lambda c: c.seconds)

@@ -64,7 +64,8 @@ def test_the_pages_have_relative_links():
     assert len(_links()) > 20
 
 
-@pytest.mark.parametrize("page, target", _links(), ids=lambda v: str(v.relative_to(PROJECT_ROOT)) if isinstance(v, Path) else v)
+@pytest.mark.parametrize("page, target", _links(),
+                         ids=lambda v: str(v.relative_to(PROJECT_ROOT)) if isinstance(v, Path) else v)
 def test_relative_link_resolves(page: Path, target: str):
     path, _, anchor = target.partition("#")
     dest = (page.parent / path).resolve() if path else page
@@ -96,7 +97,8 @@ def test_readme_is_short_and_in_order():
 
 
 def test_readme_test_command_is_what_ci_runs():
-    command = 'python3 -m venv .venv && .venv/bin/python -m pip install -e ".[test]" && .venv/bin/ruff check && .venv/bin/mypy && .venv/bin/lint-imports && .venv/bin/python -m pytest'
+    command = ('python3 -m venv .venv && .venv/bin/python -m pip install -e ".[test]" && .venv/bin/ruff check '
+               "&& .venv/bin/mypy && .venv/bin/lint-imports && .venv/bin/python -m pytest")
     run = (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert command in run.splitlines()

@@ -1,1 +1,2 @@
-"""Everything that talks to the outside: git, the repository's files, git's diff output, the model endpoint, the result cache on disk, GitHub."""
+"""Everything that talks to the outside: git, the repository's files, git's diff output, the model endpoint, the result
+cache on disk, GitHub."""

@@ -26,8 +26,8 @@ class ParsedFiles(tuple):
     were parsed from.
 
     The same text through the same parser gives equal FileDiffs, so the digest names the content without hashing
-    every line again (the plan cache keys on it; see reviewbot/pipeline/plan_cache.py). It equals, hashes and prints like the
-    plain tuple; any tuple built from it (a slice, a filter) is a plain tuple without a digest.
+    every line again (the plan cache keys on it; see reviewbot/pipeline/plan_cache.py). It equals, hashes and prints
+    like the plain tuple; any tuple built from it (a slice, a filter) is a plain tuple without a digest.
     """
 
     source_digest: str
@@ -330,7 +330,9 @@ def _unquote(name: str) -> str:
     body = name[1:-1]
     out = bytearray()
     i = 0
-    escapes = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b", "f": b"\f", "r": b"\r", "v": b"\v"}
+    escapes = {
+        "n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b", "f": b"\f", "r": b"\r", "v": b"\v",
+    }
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):

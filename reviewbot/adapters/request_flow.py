@@ -3,12 +3,12 @@
 Adaptive concurrency. Real models answer in seconds to a minute, so what a user waits for is the number of
 waves, not the number of requests: the run starts with PROBE_WINDOW requests in flight, and once the first answer
 shows the endpoint works it opens up to the cap (`concurrency`, 16 by default), so a large diff takes one or two
-waves. A server that is overloaded (HTTP 429 or 503) or failing (5xx, timeouts, connection errors) halves the limit (multiplicative decrease, at most once per
-round of requests: answers to requests sent before the last decrease do not count again) and pauses new requests
-for as long as its Retry-After asks; every full window of answers after that adds one (additive increase), up to
-the cap. Starting below the cap is what keeps a failing endpoint from receiving a whole wave: see below. A
-request turned away while others were in flight waits for its turn without using up its retries; one turned
-away while it was alone is failing like any other.
+waves. A server that is overloaded (HTTP 429 or 503) or failing (5xx, timeouts, connection errors) halves the limit
+(multiplicative decrease, at most once per round of requests: answers to requests sent before the last decrease do not
+count again) and pauses new requests for as long as its Retry-After asks; every full window of answers after that adds
+one (additive increase), up to the cap. Starting below the cap is what keeps a failing endpoint from receiving a whole
+wave: see below. A request turned away while others were in flight waits for its turn without using up its retries; one
+turned away while it was alone is failing like any other.
 
 Circuit breaker. Failures of the same kind in a row across requests (BREAKER_AFTER of them: server errors 5xx,
 connection failures, rejected credentials) mean the endpoint is down, not one request unlucky: the breaker opens

@@ -226,7 +226,9 @@ class ResultCache:
                 if version == 0:
                     db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
                 else:  # written by another reviewbot version: start from an empty table of our shape
-                    db.executescript(f"DROP TABLE IF EXISTS results; {_SCHEMA} PRAGMA user_version = {_SCHEMA_VERSION};")
+                    db.executescript(
+                        f"DROP TABLE IF EXISTS results; {_SCHEMA} PRAGMA user_version = {_SCHEMA_VERSION};"
+                    )
         except BaseException:
             db.close()
             raise

@@ -6,8 +6,8 @@ when the work tree is what is reviewed (`reviewbot diff` with no revision, or on
 
 Only regular files the side tracks are reachable (no symlinks, no submodules, nothing untracked), as the side's
 one listing (reviewbot/adapters/reviewed_side.py) names them; commits and the index are read as git blobs, the work
-tree through the package's work-tree reader, by listed path only. Paths a caller passes in are checked against the listing, so `../x`, `/etc/passwd` or a link's target cannot be
-named.
+tree through the package's work-tree reader, by listed path only. Paths a caller passes in are checked against the
+listing, so `../x`, `/etc/passwd` or a link's target cannot be named.
 """
 
 from __future__ import annotations

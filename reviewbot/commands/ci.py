@@ -92,7 +92,9 @@ def github_event(env: Mapping[str, str]) -> dict[str, Any] | None:
         raise ConfigError(f"the GitHub event payload {path} lacks pull_request base/head sha or number") from None
 
 
-def detect_target(repo: Repository, env: Mapping[str, str], *, base: str | None = None, head: str | None = None) -> ReviewTarget:
+def detect_target(
+    repo: Repository, env: Mapping[str, str], *, base: str | None = None, head: str | None = None
+) -> ReviewTarget:
     """Work out the range to review; ConfigError (exit 2) with the fix when the clone cannot answer."""
     pr_event = github_event(env) if env.get("GITHUB_ACTIONS") == "true" else None
     pr_number = pr_event["number"] if pr_event else None
@@ -188,7 +190,7 @@ def _short(repo: Repository, sha: str) -> str:
     return str(repo.run("rev-parse", "--short=12", sha)).strip() or sha
 
 
-# --- after the review: step summary and pull-request review ------------------------------------------------------------
+# --- after the review: step summary and pull-request review -----------------------------------------------------------
 
 
 def append_step_summary(path: str, markdown: str, con: Console) -> None:
@@ -279,7 +281,7 @@ def make_after(spec: DiffSpec, target: ReviewTarget, post: bool | None, env: Map
     return after
 
 
-# --- the command -------------------------------------------------------------------------------------------------------
+# --- the command ------------------------------------------------------------------------------------------------------
 
 
 @click.command()
@@ -295,8 +297,8 @@ def ci(base_ref: str | None, head_ref: str | None, post_review: bool | None, **k
     """The pull-request check for GitHub Actions, GitLab CI and other CIs.
 
     Reviews what the pull request adds since it branched off (the merge base), with configuration, agents,
-    standards and baseline read from the target branch's current tip. On GitHub Actions the default format is `github` (annotations) and a
-    Markdown summary is appended to $GITHUB_STEP_SUMMARY.
+    standards and baseline read from the target branch's current tip. On GitHub Actions the default format is `github`
+    (annotations) and a Markdown summary is appended to $GITHUB_STEP_SUMMARY.
     """
     return run_ci(base_ref, head_ref, post_review, run_options(kw), dict(os.environ))
 

@@ -1,1 +1,2 @@
-"""Plain types every layer shares: the records (models), the errors, the blocking rule. Imports nothing else of reviewbot's."""
+"""Plain types every layer shares: the records (models), the errors, the blocking rule.
+Imports nothing else of reviewbot's."""

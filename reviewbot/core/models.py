@@ -373,7 +373,8 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class RequestFlow:
-    """How a run's requests went on the wire (reviewbot/adapters/request_flow.py): concurrency and the circuit breaker."""
+    """How a run's requests went on the wire (reviewbot/adapters/request_flow.py):
+    concurrency and the circuit breaker."""
 
     sent: int = 0  # attempts put on the wire
     failed: int = 0  # of those, attempts that got no answer

@@ -55,4 +55,29 @@ from reviewbot.evaluation.scoring import (  # noqa: E402
 )
 from reviewbot.evaluation.workspace import materialize_case  # noqa: E402
 
-__all__ = ["CORPUS_PACKAGE_DIR", "CaseScore", "Counts", "DEFAULT_SLACK", "EvalCase", "EvalReport", "Evidence", "ExpectedIssue", "Judge", "Stability", "UNDEFINED", "aggregate", "bundled_corpus_dir", "count_flips", "load_case", "load_cases", "match_findings", "materialize_case", "normalise_category", "ratios", "render_json", "render_text", "report_to_dict", "score_case"]
+__all__ = [
+    "CORPUS_PACKAGE_DIR",
+    "CaseScore",
+    "Counts",
+    "DEFAULT_SLACK",
+    "EvalCase",
+    "EvalReport",
+    "Evidence",
+    "ExpectedIssue",
+    "Judge",
+    "Stability",
+    "UNDEFINED",
+    "aggregate",
+    "bundled_corpus_dir",
+    "count_flips",
+    "load_case",
+    "load_cases",
+    "match_findings",
+    "materialize_case",
+    "normalise_category",
+    "ratios",
+    "render_json",
+    "render_text",
+    "report_to_dict",
+    "score_case",
+]

@@ -1,1 +1,2 @@
-"""The review itself: diff -> skip -> chunks -> prompts -> plan (sends nothing) -> execute (asks the model, prints nothing) -> answers -> verified findings."""
+"""The review itself: diff -> skip -> chunks -> prompts -> plan (sends nothing)
+-> execute (asks the model, prints nothing) -> answers -> verified findings."""

@@ -368,7 +368,9 @@ def _to_finding(item: object, agent: str) -> Finding | None:
         severity=severity,
         category=category,
         message=message,
-        suggestion=item.get("suggestion") if isinstance(item.get("suggestion"), str) and item.get("suggestion") else None,
+        suggestion=(
+            item.get("suggestion") if isinstance(item.get("suggestion"), str) and item.get("suggestion") else None
+        ),
         agent=agent,
         quote=quote if isinstance(quote := item.get("quote"), str) and quote.strip() else None,
         confidence=float(confidence) if confidence is not None else None,

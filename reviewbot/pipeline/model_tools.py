@@ -1,10 +1,10 @@
 """Agentic look-ups (opt-in, `--tools`): the model may read, search and list the reviewed revision before answering.
 
 Three read-only tools, offered through the OpenAI tools API: `read_file` (a file or a line range), `search` (git grep
-of a fixed string) and `list_folder`. They see what reviewbot/adapters/reviewed_tree.py sees: the tracked regular files of the
-reviewed revision, nothing else; a path that is absolute, climbs out with `..`, names a link or anything untracked is
-refused with a sentence the model can read. Results are redacted like every other text sent, sensitive files are
-never read, and every call can be shown (`-v`).
+of a fixed string) and `list_folder`. They see what reviewbot/adapters/reviewed_tree.py sees: the tracked regular files
+of the reviewed revision, nothing else; a path that is absolute, climbs out with `..`, names a link or anything
+untracked is refused with a sentence the model can read. Results are redacted like every other text sent, sensitive
+files are never read, and every call can be shown (`-v`).
 
 Bounds: at most `steps` model turns that call tools, `output_chars` per tool result, `total_chars` over the whole
 review of one chunk, and `seconds` of wall time; when one is reached the model is asked for its answer without tools.

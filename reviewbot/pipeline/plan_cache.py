@@ -10,8 +10,8 @@ the standards files it reads, and the code that computes it. The key covers each
 - each agent's name, persona and model, in order;
 - the path and text of every standards file the source holds (`standards.standards_sources`, a superset of the
   files discovery reads), or of the listed ones;
-- the source text of each reviewbot module the plan runs (PLAN_MODULES; tests/pipeline/test_plan_cache.py checks that plan
-  runs no other reviewbot code), the installed versions of the libraries that shape it (PLAN_LIBRARIES), the
+- the source text of each reviewbot module the plan runs (PLAN_MODULES; tests/pipeline/test_plan_cache.py checks that
+  plan runs no other reviewbot code), the installed versions of the libraries that shape it (PLAN_LIBRARIES), the
   Python version, and this module's format number.
 
 The stored value is the Plan, pickled. The diff's own objects are not stored: the Diff, its FileDiffs and their
@@ -82,7 +82,8 @@ PLAN_LIBRARIES = (("unidiff", "unidiff"), ("detect_secrets", "detect_secrets"), 
 # The classes a stored plan is made of; nothing else may be named in one.
 _PLAN_CLASSES = frozenset({
     ("reviewbot.core.models", "FindingSource"),
-    ("reviewbot.pipeline.plan_records", "Plan"), ("reviewbot.pipeline.plan_records", "PlannedRequest"), ("reviewbot.pipeline.prompt", "PromptParts"),
+    ("reviewbot.pipeline.plan_records", "Plan"), ("reviewbot.pipeline.plan_records", "PlannedRequest"),
+    ("reviewbot.pipeline.prompt", "PromptParts"),
     ("reviewbot.core.models", "Chunk"), ("reviewbot.core.models", "FileDiff"), ("reviewbot.core.models", "Hunk"),
     ("reviewbot.core.models", "Line"), ("reviewbot.core.models", "Skipped"), ("reviewbot.core.models", "Finding"),
     ("reviewbot.core.models", "Severity"), ("reviewbot.core.models", "Coverage"),

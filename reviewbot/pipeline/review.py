@@ -125,7 +125,8 @@ def _secrets_in_paths(diff: Diff) -> list[Finding]:
         if hits:
             found.append(Finding(
                 path=f.path, line=min(f.added_lines, default=1), severity=Severity.ERROR, category="secrets",
-                message=f"{secret_phrase(diff)} ({hits[0].kind}) in the file name: rename the file and revoke the secret.",
+                message=(f"{secret_phrase(diff)} ({hits[0].kind}) in the file name: "
+                         "rename the file and revoke the secret."),
                 agent="reviewbot", source=FindingSource.SECRETS,
             ))
     return found

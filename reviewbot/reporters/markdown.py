@@ -143,7 +143,8 @@ def _footer(result: ReviewResult, options: ReportOptions) -> list[str]:
     if result.agents:
         bits.append("agents " + ", ".join(escape_inline(a) for a in result.agents))
     requests = plural(usage.requests, "request")
-    counts = ([f"{usage.failed:,} failed"] if usage.failed else []) + ([f"{usage.cached:,} cached"] if usage.cached else [])
+    counts = (([f"{usage.failed:,} failed"] if usage.failed else [])
+              + ([f"{usage.cached:,} cached"] if usage.cached else []))
     if counts:
         requests += f" ({', '.join(counts)})"
     bits.append(requests)
@@ -174,7 +175,8 @@ def render_markdown(result: ReviewResult, options: ReportOptions) -> str:
     lists = [
         ("Files not reviewed (the review failed)", [_entry(s.path, s.reason) for s in result.failed]),
         ("Files skipped", [_entry(s.path, s.reason) for s in result.skipped]),
-        ("Files partly sent", [_entry(s.path, s.reason) for s in (result.coverage.not_sent if result.coverage else ())]),
+        ("Files partly sent",
+         [_entry(s.path, s.reason) for s in (result.coverage.not_sent if result.coverage else ())]),
         ("Files reviewed", [_entry(p) for p in result.files_reviewed]),
     ]
 

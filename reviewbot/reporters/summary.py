@@ -29,7 +29,8 @@ def _findings_part(result: ReviewResult) -> str:
 def _usage_part(result: ReviewResult) -> str:
     usage = result.usage
     requests = plural(usage.requests, "request")
-    counts = ([f"{usage.failed:,} failed"] if usage.failed else []) + ([f"{usage.cached:,} cached"] if usage.cached else [])
+    counts = (([f"{usage.failed:,} failed"] if usage.failed else [])
+              + ([f"{usage.cached:,} cached"] if usage.cached else []))
     if counts:
         requests += f" ({', '.join(counts)})"
     tokens_in = f"{usage.tokens_in:,} tokens in"

@@ -36,4 +36,19 @@ from reviewbot.secrets.redaction import Position, placeholder, redact, redact_fi
 from reviewbot.secrets.scanning import find_secrets
 from reviewbot.secrets.sensitive_files import is_sensitive_path, sensitive_reason
 
-__all__ = ["CATEGORY", "PRIVATE_KEY", "Position", "SECRET_ASSIGNMENT", "SecretHit", "file_secrets", "find_secrets", "is_sensitive_path", "placeholder", "redact", "redact_file_diff", "secret_findings", "secret_phrase", "sensitive_reason"]
+__all__ = [
+    "CATEGORY",
+    "PRIVATE_KEY",
+    "Position",
+    "SECRET_ASSIGNMENT",
+    "SecretHit",
+    "file_secrets",
+    "find_secrets",
+    "is_sensitive_path",
+    "placeholder",
+    "redact",
+    "redact_file_diff",
+    "secret_findings",
+    "secret_phrase",
+    "sensitive_reason",
+]

@@ -1,4 +1,5 @@
-"""The detection rules: detect-secrets' plugins (imported only when their cheap gate could match) and our own token and assignment rules, in priority order."""
+"""The detection rules: detect-secrets' plugins (imported only when their cheap gate could match) and our own token and
+assignment rules, in priority order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Scanning text for secrets in time linear in its length: private-key blocks, windowed searches of long lines, the rules' needles."""
+"""Scanning text for secrets in time linear in its length: private-key blocks, windowed searches of long lines, the
+rules' needles."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def test_failed_review_exits_3_and_writes_nothing(service, model_server, run_cli
     assert not (service.path / ".reviewbot-baseline.json").exists()
 
 
-# --- run_baseline: the command below click, called with plain values ---------------------------------------------------
+# --- run_baseline: the command below click, called with plain values --------------------------------------------------
 
 
 def test_run_baseline_records_what_the_review_finds(service, model_server, capsys):

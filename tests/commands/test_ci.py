@@ -81,7 +81,7 @@ def all_prompts(model_server) -> str:
     return "\n".join(model_server.prompt_text(i) for i in range(model_server.request_count))
 
 
-# --- the whole GitHub Actions run --------------------------------------------------------------------------------------
+# --- the whole GitHub Actions run -------------------------------------------------------------------------------------
 
 
 def test_github_pull_request_run_annotates_reports_and_posts_once(pr, model_server, github_server, run_cli, tmp_path):
@@ -167,7 +167,7 @@ def test_post_review_from_base_config(repo, model_server, github_server, tmp_pat
     assert len([r for r in github_server.requests if r.method == "POST"]) == 1
 
 
-# --- rules from the base revision ----------------------------------------------------------------------------------------
+# --- rules from the base revision -------------------------------------------------------------------------------------
 
 
 def test_pull_request_cannot_loosen_its_own_rules(repo, model_server, github_server, tmp_path, monkeypatch, run_cli):
@@ -248,7 +248,7 @@ def test_command_line_flags_still_apply_in_ci(pr, run_cli):
     assert run_cli("ci", "--fail-on", "never").exit_code == 0
 
 
-# --- GitLab and elsewhere --------------------------------------------------------------------------------------------------
+# --- GitLab and elsewhere ---------------------------------------------------------------------------------------------
 
 
 def test_gitlab_merge_request_reviews_the_diff_base_range(repo, model_server, run_cli, monkeypatch, tmp_path):
@@ -325,7 +325,7 @@ def test_default_base_prefers_origin(tmp_path, model_server, run_cli, monkeypatc
     assert "LANDED_ON_MAIN_LATER" not in all_prompts(model_server)
 
 
-# --- shallow clones --------------------------------------------------------------------------------------------------------
+# --- shallow clones ---------------------------------------------------------------------------------------------------
 
 
 def test_shallow_clone_without_merge_base_is_exit_2_with_the_fix(repo, model_server, github_server, tmp_path,
@@ -363,7 +363,7 @@ def test_shallow_clone_with_base_option_suggests_unshallow(repo, model_server, t
     assert "shallow" in result.stderr and "--unshallow" in result.stderr
 
 
-# --- posting problems never change the verdict -------------------------------------------------------------------------
+# --- posting problems never change the verdict ------------------------------------------------------------------------
 
 
 def test_read_only_token_falls_back_to_annotations(pr, github_server, run_cli):
@@ -437,7 +437,7 @@ def test_broken_event_payload_is_exit_2(repo, tmp_path, monkeypatch, run_cli):
     assert "event payload" in result.stderr
 
 
-# --- the comments follow the code ------------------------------------------------------------------------------------------
+# --- the comments follow the code -------------------------------------------------------------------------------------
 
 
 def test_a_finding_that_moved_gets_its_old_comment_updated(pr, model_server, github_server, run_cli):
@@ -534,7 +534,7 @@ def test_installed_program_runs_the_check(pr, github_server, run_reviewbot):
     assert "ghs_testtoken123" not in proc.stdout + proc.stderr
 
 
-# --- run_ci: the command below click, called with plain values ---------------------------------------------------------
+# --- run_ci: the command below click, called with plain values --------------------------------------------------------
 
 
 def test_run_ci_reviews_the_range_the_env_it_is_given_names(repo, model_server, tmp_path, capsys):

@@ -250,7 +250,7 @@ def test_help_and_version(run_cli, args):
     assert result.stdout
 
 
-# --- run_diff: the command below click, called with plain values -------------------------------------------------------
+# --- run_diff: the command below click, called with plain values ------------------------------------------------------
 
 
 def test_run_diff_exits_1_for_a_blocking_finding_and_0_for_none(repo, model_server, capsys):

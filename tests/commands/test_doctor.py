@@ -109,7 +109,7 @@ def test_doctor_answer_that_is_not_json(repo, model_server, run_cli):
     assert "PROBLEM  answer:" in result.stdout and "not with the findings JSON" in result.stdout
 
 
-# --- run_doctor: the command below click, called with plain values -----------------------------------------------------
+# --- run_doctor: the command below click, called with plain values ----------------------------------------------------
 
 
 def test_run_doctor_checks_the_settings_it_is_given(repo, model_server, capsys):

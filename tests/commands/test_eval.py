@@ -325,7 +325,7 @@ def test_a_judge_that_cannot_answer_does_not_raise_the_score(corpus, model_serve
     assert "the judge (test-model) gave no usable answer" in result.stderr
 
 
-# --- run_eval: the command below click, called with plain values -------------------------------------------------------
+# --- run_eval: the command below click, called with plain values ------------------------------------------------------
 
 
 def test_run_eval_scores_the_corpus_with_the_options_it_is_given(corpus, model_server, capsys):

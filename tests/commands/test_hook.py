@@ -43,7 +43,7 @@ def test_hook_pre_push_range(repo, model_server, run_cli):
     assert "app/service.py:2: error" in result.stdout
 
 
-# --- run_hook: the command below click, called with plain values -------------------------------------------------------
+# --- run_hook: the command below click, called with plain values ------------------------------------------------------
 
 
 def test_run_hook_reviews_the_staged_files_it_is_given(repo, model_server, capsys):

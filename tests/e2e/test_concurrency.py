@@ -2,8 +2,8 @@
 
 End to end through the CLI, the real openai client and the loopback model server (which can limit how many requests
 it works on at once, answering 429 beyond, and report a prompt cache), plus the flow-control logic
-(reviewbot/adapters/request_flow.py) on its own with a clock the test owns. No test here times anything: the wall-time targets
-are measured by benchmarks/latency.py.
+(reviewbot/adapters/request_flow.py) on its own with a clock the test owns. No test here times anything: the wall-time
+targets are measured by benchmarks/latency.py.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def many_files(repo):
 
 def _paths_in(body: dict) -> set[str]:
     text = "\n".join(m.get("content") or "" for m in body["messages"])
-    return {line.split("## File: ", 1)[1].split(" (", 1)[0] for line in text.splitlines() if line.startswith("## File: ")}
+    return {line.split("## File: ", 1)[1].split(" (", 1)[0]
+            for line in text.splitlines() if line.startswith("## File: ")}
 
 
 def _review_json(run_cli, *args: str, env: dict | None = None) -> tuple[object, dict]:

@@ -1,4 +1,5 @@
-"""The pre-commit entry point through the real pre-commit program (`reviewbot hook` in-process: tests/commands/test_hook.py)."""
+"""The pre-commit entry point through the real pre-commit program (`reviewbot hook` in-process:
+tests/commands/test_hook.py)."""
 
 from __future__ import annotations
 

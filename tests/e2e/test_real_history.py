@@ -93,8 +93,10 @@ def test_a_line_too_long_for_any_request_is_reported_as_not_sent(repo, model_ser
     coverage = json.loads(result.stdout)["summary"]["coverage"]
     assert coverage["complete"] is False
     assert coverage["added_lines"] == {"total": 3, "in_reviewed_files": 3, "sent": 2}
-    assert coverage["not_sent"] == [{"path": "pkg/table.py",
-                                     "reason": "1 of 3 added lines not sent whole (a line longer than a request was cut)"}]
+    assert coverage["not_sent"] == [{
+        "path": "pkg/table.py",
+        "reason": "1 of 3 added lines not sent whole (a line longer than a request was cut)",
+    }]
     assert "1 of 3 added lines not sent (pkg/table.py: 1 of 3 added lines not sent whole" in result.stderr
     sent = "".join(r["messages"][1]["content"] for r in model_server.requests)
     assert "print(os.sep)" in sent and "DATA = [0, 1, 2" in sent and "11999]" not in sent

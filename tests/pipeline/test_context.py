@@ -1,4 +1,5 @@
-"""Context beyond the diff (reviewbot/pipeline/context.py): what is included, from which revision, and within which budget.
+"""Context beyond the diff (reviewbot/pipeline/context.py): what is included, from which revision, and within which
+budget.
 
 Everything runs on real git repositories; requests are planned (nothing is sent) and read back as text.
 """
@@ -211,7 +212,7 @@ def test_context_is_redacted_and_sensitive_files_stay_out(repo):
     assert "hunter2" not in section
 
 
-# -- budget, ranking, deduplication -------------------------------------------------------------------------------------
+# -- budget, ranking, deduplication ------------------------------------------------------------------------------------
 
 
 def test_budget_bounds_the_context_and_zero_turns_it_off(repo):
@@ -319,7 +320,8 @@ def test_hostile_sources_do_not_break_the_plan(repo):
     deep = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
     repo.commit_files({"app/deep.py": deep, "app/nul.py": "def f():\n    return 1\x00\n",
                        "app/min.js": "var a=" + "[" * 3000 + "]" * 3000 + ";\n",
-                       "app/api.py": "from app.deep import x\nfrom app.nul import f\n\n\ndef g():\n    return 0\n"}, "base")
+                       "app/api.py": ("from app.deep import x\nfrom app.nul import f\n\n\n"
+                                      "def g():\n    return 0\n")}, "base")
     repo.write("app/api.py", "from app.deep import x\nfrom app.nul import f\n\n\ndef g():\n    return f() + x\n")
     repo.write("app/min.js", "var a=" + "[" * 3000 + "]" * 3000 + ";\nvar b=1;\n")
     repo.add("app/api.py", "app/min.js")

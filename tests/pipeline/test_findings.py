@@ -140,7 +140,8 @@ def test_each_file_is_indexed_once_however_many_findings_it_gets(monkeypatch):
 
     builds = []
     real_build = models.LineIndex.build.__func__
-    monkeypatch.setattr(models.LineIndex, "build", classmethod(lambda cls, hunks: builds.append(1) or real_build(cls, hunks)))
+    monkeypatch.setattr(models.LineIndex, "build",
+                        classmethod(lambda cls, hunks: builds.append(1) or real_build(cls, hunks)))
     files = tuple(_file([f"line_{i}_{j}()" for i in range(300)], path=f"f{j}.c") for j in range(3))
     findings = [_finding(i % 300 + 1, "quoted_text_found_nowhere()", path=f"f{i % 3}.c") for i in range(900)]
     out = filter_findings(findings, Diff(files), "added")

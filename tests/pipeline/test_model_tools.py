@@ -55,8 +55,12 @@ def test_calls_outside_the_repository_or_on_sensitive_files_are_refused_with_a_r
 
 
 def test_describe_call_and_which_agents_get_tools():
-    assert describe_call("read_file", '{"path": "a.py"}', "a\nb\nc", False) == 'tool read_file {"path": "a.py"} -> 3 lines'
-    assert describe_call("search", "{}", "refused: text must be given\nmore", True).endswith("-> refused: text must be given")
+    assert describe_call("read_file", '{"path": "a.py"}', "a\nb\nc", False) == (
+        'tool read_file {"path": "a.py"} -> 3 lines'
+    )
+    assert describe_call("search", "{}", "refused: text must be given\nmore", True).endswith(
+        "-> refused: text must be given"
+    )
 
     class Agent:
         def __init__(self, name, tools=()):

@@ -1,4 +1,5 @@
-"""The plan cache (reviewbot/pipeline/plan_cache.py): an unchanged rerun reads the whole plan back, and nothing else changes.
+"""The plan cache (reviewbot/pipeline/plan_cache.py): an unchanged rerun reads the whole plan back, and nothing else
+changes.
 
 What is proved here:
 - a plan read back equals the plan computed afresh, field by field, and shares objects with the diff the same way
@@ -225,8 +226,10 @@ def test_plan_runs_no_reviewbot_code_outside_the_keyed_modules(repo):
         sys.setprofile(None)
     package = Path(review.__file__).parents[1]  # reviewbot/
     modules = {m for m in (_module_name(f, package) for f in ran) if m is not None}
+    # the probe saw the plan's work
     assert all(any(m == e or m.startswith(e + ".") for m in modules)
-               for e in {"reviewbot.pipeline.review", "reviewbot.secrets", "reviewbot.pipeline.chunking", "reviewbot.pipeline.prompt", "reviewbot.pipeline.context"})  # the probe saw the plan's work
+               for e in {"reviewbot.pipeline.review", "reviewbot.secrets", "reviewbot.pipeline.chunking",
+                         "reviewbot.pipeline.prompt", "reviewbot.pipeline.context"})
     assert modules - INPUT_MODULES <= set(plancache.PLAN_MODULES)
 
 

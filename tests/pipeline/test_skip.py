@@ -8,7 +8,8 @@ from reviewbot.pipeline.skip import FIRST_LINES, glob_match, skip_reason
 
 
 def reason(path: str, **kw) -> str | None:
-    args = {"is_binary": False, "size_bytes": 1000, "first_lines": "x = 1\n", "include": (), "exclude": (), "max_file_bytes": 500_000}
+    args = {"is_binary": False, "size_bytes": 1000, "first_lines": "x = 1\n", "include": (), "exclude": (),
+            "max_file_bytes": 500_000}
     args.update(kw)
     return skip_reason(path, **args)
 

@@ -45,7 +45,8 @@ _HEADERS = st.sampled_from([
     "Binary files a/b.png and b/b.png differ", "GIT binary patch", "literal 0",
 ])
 _HUNK_HEADERS = st.builds(
-    lambda a, b, c, d, sect: f"@@ -{a}{',' + str(b) if b is not None else ''} +{c}{',' + str(d) if d is not None else ''} @@{sect}",
+    lambda a, b, c, d, sect: (f"@@ -{a}{',' + str(b) if b is not None else ''} "
+                              f"+{c}{',' + str(d) if d is not None else ''} @@{sect}"),
     st.integers(0, 4), st.one_of(st.none(), st.integers(0, 4)), st.integers(0, 4),
     st.one_of(st.none(), st.integers(0, 4)), st.sampled_from(["", " def f():", " class A:\r", "  "]),
 )

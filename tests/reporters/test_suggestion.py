@@ -1,4 +1,5 @@
-"""Suggestions are code or nothing (reviewbot/reporters/suggestion.py): prose and moved findings never become replacement text."""
+"""Suggestions are code or nothing (reviewbot/reporters/suggestion.py): prose and moved findings never become
+replacement text."""
 
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def test_summary_line_counts_everything_on_one_line():
     line = summary_line(res, ReportOptions())
     assert line == (
         "reviewbot: 2 findings (1 error, 1 warning) in 3 files reviewed, 1 skipped (poetry.lock: lock file); "
-        "2 requests (1 cached), 1,234 tokens in / 210 out; model gpt-4o-mini; 2 blocking (at or above error); 3 dropped off-diff, "
+        "2 requests (1 cached), 1,234 tokens in / 210 out; model gpt-4o-mini; "
+        "2 blocking (at or above error); 3 dropped off-diff, "
         "1 dropped unanchored; 1 held back by the findings budget; could not review: a.py, b c.py"
     )
     assert "\n" not in line

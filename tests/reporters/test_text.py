@@ -27,7 +27,8 @@ def test_text_first_lines_are_editor_parseable_and_details_are_indented():
     assert heads[0].endswith("[senior-backend-engineer/blocking-io]")
     assert heads[2].endswith("[style]")  # no agent: just the category
     assert "    (confidence 0.82) (moved from line 18)" in out.splitlines()
-    assert "    advice:" in out.splitlines()  # moved and not Python: not offered as code (tests/reporters/test_suggestion.py)
+    # moved and not Python: not offered as code (tests/reporters/test_suggestion.py)
+    assert "    advice:" in out.splitlines()
     assert "        await asyncio.sleep(1)" in out.splitlines()
     assert all(ln.startswith("    ") for ln in out.splitlines() if ln not in heads)
 

@@ -67,7 +67,8 @@ def _planted() -> list[Planted]:
         p("GitHub token", "token: {v}", "github" + "_pat_" + rand("pat-a", 22) + "_" + rand("pat-b", 59)),
         p("GitLab token", 'gitlab = "{v}"', "gl" + "pat-" + rand("glpat", 20)),
         p("Slack token", "slack_hook: {v}",
-          "xo" + "xb-" + rand("s1", 12, string.digits) + "-" + rand("s2", 13, string.digits) + "-" + rand("s3", 24, LOWER_DIGITS)),
+          "xo" + "xb-" + rand("s1", 12, string.digits) + "-" + rand("s2", 13, string.digits)
+          + "-" + rand("s3", 24, LOWER_DIGITS)),
         p("Stripe key", 'stripe.api_key = "{v}"', "sk" + "_live_" + rand("stripe", 99)),
         p("JSON web token", 'session = "{v}"', fake_jwt()),
         p("password in URL", 'DATABASE_URL = "postgres://app:{v}@db.internal:5432/app"', rand("dburl", 14)),

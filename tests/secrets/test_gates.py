@@ -1,5 +1,5 @@
-"""The pre-filter in front of detect-secrets (reviewbot/secrets/__init__.py): the library is imported only when one of its
-plugins could match, and that shortcut never changes what is found.
+"""The pre-filter in front of detect-secrets (reviewbot/secrets/__init__.py): the library is imported only when one of
+its plugins could match, and that shortcut never changes what is found.
 
 Each plugin has a `gate`: a cheap pattern written from the plugin's own patterns. It is safe only if every match of
 every one of the plugin's patterns also holds a match of the gate; hypothesis generates matches of the installed
@@ -61,7 +61,8 @@ def _token(seed: str, length: int, alphabet: str = string.ascii_letters + string
 
 
 def test_ordinary_code_is_scanned_without_importing_the_library():
-    report = _probe(ORDINARY_CODE + "\n" + (Path(ROOT) / "reviewbot" / "pipeline/review.py").read_text(encoding="utf-8"))
+    report = _probe(ORDINARY_CODE + "\n"
+                    + (Path(ROOT) / "reviewbot" / "pipeline/review.py").read_text(encoding="utf-8"))
     assert report == {"loaded": False, "kinds": []}
 
 

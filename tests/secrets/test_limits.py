@@ -1,5 +1,5 @@
-"""The secret scan on hostile input (reviewbot/secrets/__init__.py): a CI check scans diffs written by strangers, so no line
-may make it slow, and the measures that keep it fast (long lines searched in windows, bounded re-checks, linear
+"""The secret scan on hostile input (reviewbot/secrets/__init__.py): a CI check scans diffs written by strangers, so no
+line may make it slow, and the measures that keep it fast (long lines searched in windows, bounded re-checks, linear
 helper patterns) must not cost any detection on real code.
 
 Timings are generous bounds for a 2-core machine; the scan of each input was measured at 0.01-0.3 s (several of

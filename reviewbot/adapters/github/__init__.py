@@ -70,4 +70,24 @@ from reviewbot.adapters.github.placement import Placement, fingerprints, flagged
 from reviewbot.adapters.github.posting import PostOutcome, post_review, summary_text  # noqa: E402
 from reviewbot.adapters.github.review_plan import NewComment, ReviewPlan, plan_review  # noqa: E402
 
-__all__ = ["ExistingComment", "GitHubClient", "NewComment", "Placement", "PostOutcome", "ReviewPlan", "body_entry", "body_fingerprints", "comment_body", "fence", "fingerprints", "flagged_text", "is_ours", "neutralise", "placement", "plan_review", "post_review", "read_comment", "summary_text"]
+__all__ = [
+    "ExistingComment",
+    "GitHubClient",
+    "NewComment",
+    "Placement",
+    "PostOutcome",
+    "ReviewPlan",
+    "body_entry",
+    "body_fingerprints",
+    "comment_body",
+    "fence",
+    "fingerprints",
+    "flagged_text",
+    "is_ours",
+    "neutralise",
+    "placement",
+    "plan_review",
+    "post_review",
+    "read_comment",
+    "summary_text",
+]

@@ -1,4 +1,5 @@
-"""What a comment says (neutralised model text, suggestion blocks, the hidden fingerprint marker) and reading the comments already there."""
+"""What a comment says (neutralised model text, suggestion blocks, the hidden fingerprint marker) and reading the
+comments already there."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Where a finding's comment goes on the pull request (a diff line GitHub shows, or the review body) and its stable fingerprint."""
+"""Where a finding's comment goes on the pull request (a diff line GitHub shows, or the review body) and its stable
+fingerprint."""
 
 from __future__ import annotations
 
