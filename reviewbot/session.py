@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reviewbot.adapters.reviewed_side import SideListing
     from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.pipeline.model_tools import ToolUse
-    from reviewbot.pipeline.review import Plan
+    from reviewbot.pipeline.plan_records import Plan
     from reviewbot.rules.agents import Agent
     from reviewbot.rules.suppressions import Filter
 
@@ -350,7 +350,7 @@ def review_diff(
     from dataclasses import replace
 
     from reviewbot.core.models import Skipped
-    from reviewbot.pipeline import execution, review
+    from reviewbot.pipeline import execution, planning
 
     settings = ctx.settings
     if not diff.files:
@@ -361,7 +361,7 @@ def review_diff(
     if agents is None:
         agents = load_agents(ctx, agent_refs, console)
     source = cast("FileSource", ctx.source)  # a review runs inside a repository: prepare() set the rules source
-    the_plan = review.plan(diff, settings, agents=list(agents), source=source,
+    the_plan = planning.plan(diff, settings, agents=list(agents), source=source,
                            model_for=model_for_agent(settings), content=ctx.content, reviewed=ctx.reviewed)
     if dry_run:
         from reviewbot.reporters.base import sanitize_terminal

@@ -6,7 +6,7 @@ Retries are reviewbot's own (the SDK's are switched off) so that they are bounde
 exponential backoff and jitter, at most `max_retries` times; a server asking for a longer pause is not waited
 for. Once the endpoint itself has failed (unreachable, timing out, rejecting the key, unknown model), later
 requests of the same run fail at once instead of repeating the wait. A refused connection is not retried at
-all. With the run's RequestGate (`gate`, reviewbot/adapters/request_flow.py) every attempt goes through it: it caps
+all. With the run's RequestGate (`gate`, reviewbot/adapters/request_gate.py) every attempt goes through it: it caps
 how many are in flight, counts failed attempts, and its circuit breaker stops the run when the endpoint is down.
 Errors leave this module as ModelError sentences that name the model and the endpoint and keep the server's whole
 reason on one line, never the key.
@@ -46,12 +46,12 @@ from reviewbot.adapters.server_errors import (
 from reviewbot.core.errors import ConfigError, ContextOverflowError, ModelError
 
 if TYPE_CHECKING:
-    from reviewbot.adapters.request_flow import RequestGate
+    from reviewbot.adapters.request_gate import RequestGate
 
 INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubled each time, minus up to 25% jitter
 MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 30.0  # longest Retry-After honoured: a pre-commit hook must not hang for minutes
-# With a RequestGate (reviewbot/adapters/request_flow.py) the run sends fewer requests at once after a 429/503, so
+# With a RequestGate (reviewbot/adapters/request_gate.py) the run sends fewer requests at once after a 429/503, so
 # such a request is tried again up to this many times without using up `max_retries`: it is waiting, not failing.
 CONGESTION_RETRIES = 8
 
@@ -134,7 +134,7 @@ class ChatModel:
         self.ladder = ladder or FormatLadder(settings.response_format)
         self._lock = threading.Lock()
         self._broken: str | None = None  # set once the endpoint itself failed; later calls fail fast with it
-        # The run's RequestGate (reviewbot/adapters/request_flow.py): concurrency and circuit breaker, if any.
+        # The run's RequestGate (reviewbot/adapters/request_gate.py): concurrency and circuit breaker, if any.
         self.gate: RequestGate | None = None
 
     def describe(self) -> str:

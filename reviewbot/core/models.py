@@ -373,7 +373,7 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class RequestFlow:
-    """How a run's requests went on the wire (reviewbot/adapters/request_flow.py):
+    """How a run's requests went on the wire (reviewbot/adapters/request_gate.py):
     concurrency and the circuit breaker."""
 
     sent: int = 0  # attempts put on the wire

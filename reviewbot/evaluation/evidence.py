@@ -45,7 +45,7 @@ def plan_case(case: EvalCase, workdir: Path, cli: dict[str, Any], agents: Sequen
     """The plan `reviewbot diff --staged` makes for a materialized case (sends nothing, caches nothing)."""
     from reviewbot.adapters.git import DiffSpec
     from reviewbot.evaluation.workspace import materialize_case
-    from reviewbot.pipeline import review
+    from reviewbot.pipeline import planning
     from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
     repo_dir = workdir / case.name
@@ -55,7 +55,7 @@ def plan_case(case: EvalCase, workdir: Path, cli: dict[str, Any], agents: Sequen
     diff = collect_diff(ctx, DiffSpec(staged=True))
     chosen = load_agents(ctx, agents)
     assert ctx.source is not None  # prepare() required a repository, which is where the source reads from
-    return review.plan(diff, ctx.settings, agents=chosen, source=ctx.source,
+    return planning.plan(diff, ctx.settings, agents=chosen, source=ctx.source,
                        model_for=model_for_agent(ctx.settings), reviewed=ctx.reviewed)
 
 

@@ -22,7 +22,7 @@ from reviewbot.pipeline.review_model import LazyModel, model_endpoint
 
 if TYPE_CHECKING:
     from reviewbot.adapters.model_client import ChatModel
-    from reviewbot.adapters.request_flow import RequestGate
+    from reviewbot.adapters.request_gate import RequestGate
     from reviewbot.adapters.result_cache import ResultCache
     from reviewbot.config import Settings
     from reviewbot.core.models import RequestFlow
@@ -48,7 +48,7 @@ def execute(
     request answered; `extra_filters` run after voting (suppressions, the baseline); `tools`
     (reviewbot.pipeline.model_tools.ToolUse, optional) lets the named agents' models look around the repository.
     """
-    from reviewbot.adapters.request_flow import RequestGate
+    from reviewbot.adapters.request_gate import RequestGate
 
     # Cache first, model later: keys need only the endpoint, so no client exists until the first cache miss.
     endpoint = model_endpoint(settings)

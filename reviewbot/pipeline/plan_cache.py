@@ -1,6 +1,6 @@
 """Remember whole plans, so an unchanged rerun skips the skip list, the secret scan, chunking and prompt building.
 
-`review.plan` is a pure function of its inputs: the diff, the settings, the agents (name, persona, chosen model),
+`planning.plan` is a pure function of its inputs: the diff, the settings, the agents (name, persona, chosen model),
 the standards files it reads, and the code that computes it. The key covers each of them:
 
 - the diff: the sha256 of the diff text it was parsed from (`diffparse.ParsedFiles.source_digest`); a Diff built
@@ -45,9 +45,9 @@ if TYPE_CHECKING:
     from reviewbot.rules.agents import Agent
 
 PLAN_CACHE_FORMAT = "1"
-# Every reviewbot module whose code runs inside review.plan, by import name.
+# Every reviewbot module whose code runs inside planning.plan, by import name.
 PLAN_MODULES = (
-    "reviewbot.pipeline.review",
+    "reviewbot.pipeline.planning",
     "reviewbot.pipeline.plan_records",
     "reviewbot.pipeline.prompt",
     "reviewbot.pipeline.chunking",

@@ -16,7 +16,7 @@ from reviewbot.core.errors import ModelError
 
 if TYPE_CHECKING:
     from reviewbot.adapters.model_client import ChatModel, Completion
-    from reviewbot.adapters.request_flow import RequestGate
+    from reviewbot.adapters.request_gate import RequestGate
     from reviewbot.config import Settings
 
 
@@ -111,7 +111,7 @@ class LazyModel:
 
     def _check_listening(self) -> None:
         """A loopback endpoint with nothing listening fails the run at once, before openai is even imported."""
-        from reviewbot.adapters.request_flow import refused_locally
+        from reviewbot.adapters.request_gate import refused_locally
 
         if self._gate is None or not refused_locally(self.settings.endpoint):
             return

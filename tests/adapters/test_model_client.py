@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.adapters.model_client import ChatModel, Completion, ModelSettings
-from reviewbot.adapters.request_flow import RequestGate
+from reviewbot.adapters.request_gate import RequestGate
 from reviewbot.adapters.response_format import FormatLadder
 from reviewbot.core.errors import ConfigError, ContextOverflowError, ModelError
 from tests.helpers.model_server import error_body

@@ -2,7 +2,7 @@
 
 End to end through the CLI, the real openai client and the loopback model server (which can limit how many requests
 it works on at once, answering 429 beyond, and report a prompt cache), plus the flow-control logic
-(reviewbot/adapters/request_flow.py) on its own with a clock the test owns. No test here times anything: the wall-time
+(reviewbot/adapters/request_gate.py) on its own with a clock the test owns. No test here times anything: the wall-time
 targets are measured by benchmarks/latency.py.
 """
 

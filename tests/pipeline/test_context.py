@@ -15,7 +15,7 @@ import pytest
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.evaluation.cases import bundled_corpus_dir, load_case, load_cases
 from reviewbot.evaluation.workspace import materialize_case
-from reviewbot.pipeline import review
+from reviewbot.pipeline import planning
 from reviewbot.pipeline.context import lines_shown
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
@@ -50,7 +50,7 @@ def unrelated():
 def plan_for(cwd: Path, spec: DiffSpec, **cli):
     ctx = prepare({"cache": False, "model": "m", **cli}, cwd=cwd)
     diff = collect_diff(ctx, spec)
-    return review.plan(diff, ctx.settings, agents=load_agents(ctx), source=ctx.source,
+    return planning.plan(diff, ctx.settings, agents=load_agents(ctx), source=ctx.source,
                        model_for=model_for_agent(ctx.settings), reviewed=ctx.reviewed)
 
 

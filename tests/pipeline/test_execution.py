@@ -9,7 +9,7 @@ from reviewbot.adapters.git import DiffSpec
 from reviewbot.adapters.model_client import ChatModel
 from reviewbot.adapters.result_cache import ResultCache
 from reviewbot.core.models import DropReason
-from reviewbot.pipeline import execution, review
+from reviewbot.pipeline import execution, planning
 from reviewbot.session import collect_diff, load_agents, make_model_factory, model_for_agent, prepare
 from tests.helpers import TEST_MODEL
 from tests.helpers.service_change import PATH, stage as _stage
@@ -22,7 +22,7 @@ def _planned(repo, samples: int, concurrency: int = 4):
     ctx = prepare(cli, cwd=repo.path)
     diff = collect_diff(ctx, DiffSpec(staged=True))
     agents = load_agents(ctx)
-    return ctx, review.plan(diff, ctx.settings, agents=agents, source=ctx.source,
+    return ctx, planning.plan(diff, ctx.settings, agents=agents, source=ctx.source,
                             model_for=model_for_agent(ctx.settings))
 
 

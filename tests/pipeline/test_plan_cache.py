@@ -26,7 +26,7 @@ from reviewbot.adapters.diff_parser import ParsedFiles, parse_diff
 from reviewbot.adapters.git import DiffSpec
 from reviewbot.adapters.result_cache import ResultCache
 from reviewbot.core.models import Diff
-from reviewbot.pipeline import plan_cache as plancache, review
+from reviewbot.pipeline import plan_cache as plancache, planning
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
 
 TOKEN = "ghp_R8fK2mQ9xL4vT7wZ1pN6sJ3hB5cD0eA9gF2k"  # a GitHub token's shape, not a real one
@@ -66,7 +66,7 @@ def _inputs(repo, **cli):
 
 
 def _plan(ctx, diff, agents, model_for):
-    return review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
+    return planning.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
 
 
 def _key(ctx, diff, agents, model_for):
@@ -89,7 +89,7 @@ def _shape(the_plan, diff):
 def test_a_plan_read_back_equals_the_fresh_one(repo):
     _rich_change(repo)
     ctx, diff, agents, model_for = _inputs(repo)
-    fresh = review._make_plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
+    fresh = planning._make_plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
     # The scenario really has what it claims.
     assert fresh.redactions >= 1 and fresh.path_aliases and fresh.local_findings
     assert any(c.notes for c in (r.chunk for r in fresh.requests))  # a clipped hunk
@@ -178,14 +178,14 @@ def test_the_code_is_in_the_key(repo):
     for module, dist in plancache.PLAN_LIBRARIES:
         assert plancache._library_stamp(module, dist).startswith(f"{module}: ['")  # found its .dist-info
     assert plancache._library_stamp("no_such_module_here", "x") == "no_such_module_here: absent"
-    review_source = Path(review.__file__).read_text(encoding="utf-8")
+    planning_source = Path(planning.__file__).read_text(encoding="utf-8")
     from reviewbot.adapters.result_cache import cache_key
 
     parts = [plancache.module_file(m).read_text(encoding="utf-8")
              for m in plancache.PLAN_MODULES]
     libraries = [plancache._library_stamp(m, d) for m, d in plancache.PLAN_LIBRARIES]
     assert stamp == cache_key(*parts, *libraries)
-    parts[plancache.PLAN_MODULES.index("reviewbot.pipeline.review")] = review_source + "\n# edited\n"
+    parts[plancache.PLAN_MODULES.index("reviewbot.pipeline.planning")] = planning_source + "\n# edited\n"
     assert cache_key(*parts, *libraries) != stamp
 
 
@@ -220,15 +220,15 @@ def test_plan_runs_no_reviewbot_code_outside_the_keyed_modules(repo):
 
     sys.setprofile(profile)
     try:
-        review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for,
+        planning.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for,
                     reviewed=ctx.reviewed)
     finally:
         sys.setprofile(None)
-    package = Path(review.__file__).parents[1]  # reviewbot/
+    package = Path(planning.__file__).parents[1]  # reviewbot/
     modules = {m for m in (_module_name(f, package) for f in ran) if m is not None}
     # the probe saw the plan's work
     assert all(any(m == e or m.startswith(e + ".") for m in modules)
-               for e in {"reviewbot.pipeline.review", "reviewbot.secrets", "reviewbot.pipeline.chunking",
+               for e in {"reviewbot.pipeline.planning", "reviewbot.secrets", "reviewbot.pipeline.chunking",
                          "reviewbot.pipeline.prompt", "reviewbot.pipeline.context"})
     assert modules - INPUT_MODULES <= set(plancache.PLAN_MODULES)
 
@@ -238,7 +238,7 @@ def test_a_diff_not_made_by_the_parser_is_planned_without_the_cache(repo):
     ctx, diff, agents, model_for = _inputs(repo)
     plain = Diff(files=tuple(diff.files), description=diff.description)
     assert _key(ctx, plain, agents, model_for) is None
-    assert _plan(ctx, plain, agents, model_for) == review._make_plan(
+    assert _plan(ctx, plain, agents, model_for) == planning._make_plan(
         plain, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
 
 
@@ -265,7 +265,7 @@ def test_a_foreign_or_damaged_entry_is_refused_and_the_plan_computed(repo, tmp_p
     _rich_change(repo)
     ctx, diff, agents, model_for = _inputs(repo)
     key = _key(ctx, diff, agents, model_for)
-    fresh = review._make_plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
+    fresh = planning._make_plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for)
     boom = _Boom()
     boom.target = str(tmp_path / "ran.txt")
     for entry in (zlib.compress(pickle.dumps(boom)), b"not zlib at all", zlib.compress(b"not a pickle"),

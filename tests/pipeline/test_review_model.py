@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from reviewbot.adapters.model_client import ChatModel, ModelSettings
-from reviewbot.adapters.request_flow import RequestGate
+from reviewbot.adapters.request_gate import RequestGate
 from reviewbot.core.errors import ModelError
 from reviewbot.pipeline.review_model import LazyModel, model_endpoint
 from reviewbot.session import make_model_factory, prepare

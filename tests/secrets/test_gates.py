@@ -62,7 +62,7 @@ def _token(seed: str, length: int, alphabet: str = string.ascii_letters + string
 
 def test_ordinary_code_is_scanned_without_importing_the_library():
     report = _probe(ORDINARY_CODE + "\n"
-                    + (Path(ROOT) / "reviewbot" / "pipeline/review.py").read_text(encoding="utf-8"))
+                    + (Path(ROOT) / "reviewbot" / "pipeline/planning.py").read_text(encoding="utf-8"))
     assert report == {"loaded": False, "kinds": []}
 
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from reviewbot.adapters.request_flow import RequestGate
+from reviewbot.adapters.request_gate import RequestGate
 from reviewbot.core.errors import ModelError
 
 

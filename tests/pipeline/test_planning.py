@@ -7,7 +7,7 @@ estimate of a whole request is only worked out when something (--dry-run) asks f
 from __future__ import annotations
 
 from reviewbot.adapters.git import DiffSpec
-from reviewbot.pipeline import review
+from reviewbot.pipeline import planning
 from reviewbot.pipeline.prompt import fence, render_chunk
 from reviewbot.pipeline.tokens import estimate_tokens
 from reviewbot.session import collect_diff, load_agents, model_for_agent, prepare
@@ -17,7 +17,7 @@ def _plan(repo, **cli):
     ctx = prepare(cli, cwd=repo.path)
     diff = collect_diff(ctx, DiffSpec(staged=True))
     agents = load_agents(ctx)
-    return review.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for_agent(ctx.settings))
+    return planning.plan(diff, ctx.settings, agents=agents, source=ctx.source, model_for=model_for_agent(ctx.settings))
 
 
 def _stage_files(repo, count: int) -> None:

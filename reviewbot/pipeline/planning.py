@@ -1,7 +1,8 @@
-"""Compose the pipeline: diff -> skip list -> redaction -> chunks -> prompts -> model -> findings -> result.
+"""Planning a review: diff -> skip list -> redaction -> chunks -> prompts, as the requests to send.
 
-`plan()` does all local work and sends nothing (it is also what --dry-run prints); `execute()` sends the
-planned requests, in parallel, through the cache. Neither prints anything: the CLI owns the terminal.
+`plan()` does all local work and sends nothing (it is also what --dry-run prints); `execute()`
+(reviewbot/pipeline/execution.py) sends the planned requests, in parallel, through the cache. Neither prints
+anything: the CLI owns the terminal.
 """
 
 from __future__ import annotations
