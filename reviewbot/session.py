@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reviewbot.adapters.reviewed_side import SideListing
     from reviewbot.adapters.reviewed_tree import ReviewedTree
     from reviewbot.pipeline.model_tools import ToolUse
-    from reviewbot.pipeline.review import Plan
+    from reviewbot.pipeline.plan_records import Plan
     from reviewbot.rules.agents import Agent
     from reviewbot.rules.suppressions import Filter
 

@@ -21,7 +21,7 @@ _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 
 
-class ParsedFiles(tuple):
+class ParsedFiles(tuple[FileDiff, ...]):
     """parse_diff's answer: a tuple of FileDiffs that also carries `source_digest`, a sha256 of the diff text they
     were parsed from.
 
@@ -43,8 +43,8 @@ class ParsedFiles(tuple):
 
 def parse_diff(raw: bytes | str) -> tuple[FileDiff, ...]:
     """Parse a unified diff (as git prints it) into FileDiffs, in the diff's own order (a ParsedFiles)."""
-    from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet  # its own module: the package does not re-export it explicitly
 
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -146,8 +146,8 @@ def _quote(path: str) -> str:
 
 def _parse_fully(text: str) -> tuple[FileDiff, ...]:
     """parse_diff with unidiff building every line itself: the fallback, and what tests compare the fast path to."""
-    from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet  # its own module: the package does not re-export it explicitly
 
     try:
         patch = PatchSet(text)
@@ -156,7 +156,7 @@ def _parse_fully(text: str) -> tuple[FileDiff, ...]:
     return tuple(_convert_file(pf) for pf in patch)
 
 
-def _hunk_lines(text: str, hunks: list) -> list[tuple[Line, ...]] | None:
+def _hunk_lines(text: str, hunks: list[UnidiffHunk]) -> list[tuple[Line, ...]] | None:
     """The Lines of each of `hunks` (unidiff's metadata-only hunks of `text`, in order), read the way unidiff reads
     them; None when the hunk headers in the text do not match those hunks one for one.
 

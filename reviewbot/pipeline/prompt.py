@@ -54,7 +54,7 @@ changed lines."""
 
 
 # Asked for with response_format json_schema where the server supports it (strict: every key present).
-ANSWER_SCHEMA: dict = {
+ANSWER_SCHEMA: dict[str, object] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["findings", "summary"],
