@@ -16,6 +16,8 @@ from reviewbot.core.models import FileDiff, Hunk, Line
 if TYPE_CHECKING:
     from unidiff.patch import Hunk as UnidiffHunk, PatchedFile
 
+    from reviewbot.core.models import FileStatus
+
 _DEV_NULL = "/dev/null"
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
@@ -214,7 +216,9 @@ def _hunk_lines(text: str, hunks: list[UnidiffHunk]) -> list[tuple[Line, ...]] |
             elif kind == "" or kind == "\r":  # what unidiff's empty-line pattern captures, read as context
                 line = piece + "\n" if (i < count or ends_with_newline) else piece
                 # An empty context line here starts with "\r" or "\n", which the pattern always accepts.
-                value = RE_HUNK_EMPTY_BODY_LINE.match(line).group("value")  # type: ignore[union-attr]
+                empty = RE_HUNK_EMPTY_BODY_LINE.match(line)
+                assert empty is not None
+                value = empty.group("value")
                 if value.endswith("\n"):
                     value = value[:-1]
                 append(Line(" ", value[:-1] if value.endswith("\r") else value, old_no, new_no))
@@ -236,6 +240,7 @@ def _convert_file(pf: PatchedFile, bodies: Iterator[tuple[Line, ...]] | None = N
     info = "".join(str(x) for x in (pf.patch_info or ()))
     similarity = _header_value(info, "similarity index ")
 
+    status: FileStatus
     if pf.is_removed_file or target == _DEV_NULL:
         status, path, old_path = "deleted", source, source
     elif pf.is_added_file and source == _DEV_NULL:
@@ -268,7 +273,7 @@ def _convert_file(pf: PatchedFile, bodies: Iterator[tuple[Line, ...]] | None = N
     return FileDiff(
         path=path,
         old_path=old_path,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         hunks=hunks,
         is_binary=binary,
         old_mode=old_mode,
