@@ -16,12 +16,14 @@ from reviewbot.core.models import FileDiff, Hunk, Line
 if TYPE_CHECKING:
     from unidiff.patch import Hunk as UnidiffHunk, PatchedFile
 
+    from reviewbot.core.models import FileStatus
+
 _DEV_NULL = "/dev/null"
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 
 
-class ParsedFiles(tuple):
+class ParsedFiles(tuple[FileDiff, ...]):
     """parse_diff's answer: a tuple of FileDiffs that also carries `source_digest`, a sha256 of the diff text they
     were parsed from.
 
@@ -43,8 +45,8 @@ class ParsedFiles(tuple):
 
 def parse_diff(raw: bytes | str) -> tuple[FileDiff, ...]:
     """Parse a unified diff (as git prints it) into FileDiffs, in the diff's own order (a ParsedFiles)."""
-    from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet  # its own module: the package does not re-export it explicitly
 
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -146,8 +148,8 @@ def _quote(path: str) -> str:
 
 def _parse_fully(text: str) -> tuple[FileDiff, ...]:
     """parse_diff with unidiff building every line itself: the fallback, and what tests compare the fast path to."""
-    from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet  # its own module: the package does not re-export it explicitly
 
     try:
         patch = PatchSet(text)
@@ -156,7 +158,7 @@ def _parse_fully(text: str) -> tuple[FileDiff, ...]:
     return tuple(_convert_file(pf) for pf in patch)
 
 
-def _hunk_lines(text: str, hunks: list) -> list[tuple[Line, ...]] | None:
+def _hunk_lines(text: str, hunks: list[UnidiffHunk]) -> list[tuple[Line, ...]] | None:
     """The Lines of each of `hunks` (unidiff's metadata-only hunks of `text`, in order), read the way unidiff reads
     them; None when the hunk headers in the text do not match those hunks one for one.
 
@@ -214,7 +216,9 @@ def _hunk_lines(text: str, hunks: list) -> list[tuple[Line, ...]] | None:
             elif kind == "" or kind == "\r":  # what unidiff's empty-line pattern captures, read as context
                 line = piece + "\n" if (i < count or ends_with_newline) else piece
                 # An empty context line here starts with "\r" or "\n", which the pattern always accepts.
-                value = RE_HUNK_EMPTY_BODY_LINE.match(line).group("value")  # type: ignore[union-attr]
+                empty = RE_HUNK_EMPTY_BODY_LINE.match(line)
+                assert empty is not None
+                value = empty.group("value")
                 if value.endswith("\n"):
                     value = value[:-1]
                 append(Line(" ", value[:-1] if value.endswith("\r") else value, old_no, new_no))
@@ -236,6 +240,7 @@ def _convert_file(pf: PatchedFile, bodies: Iterator[tuple[Line, ...]] | None = N
     info = "".join(str(x) for x in (pf.patch_info or ()))
     similarity = _header_value(info, "similarity index ")
 
+    status: FileStatus
     if pf.is_removed_file or target == _DEV_NULL:
         status, path, old_path = "deleted", source, source
     elif pf.is_added_file and source == _DEV_NULL:
@@ -268,7 +273,7 @@ def _convert_file(pf: PatchedFile, bodies: Iterator[tuple[Line, ...]] | None = N
     return FileDiff(
         path=path,
         old_path=old_path,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         hunks=hunks,
         is_binary=binary,
         old_mode=old_mode,

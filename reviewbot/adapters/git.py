@@ -148,11 +148,13 @@ class Repository:
         try:
             # `git diff` against the work tree rewrites the index to refresh stale stat data (a touched file), and
             # --no-optional-locks does not stop it; diff.autoRefreshIndex=false does. We never write.
-            return self._repo.git.execute(
+            # Without with_extended_output execute() answers the output alone: str, or bytes when not decoded.
+            output: str | bytes = self._repo.git.execute(
                 ["git", "--no-optional-locks", *SAFE_CONFIG, *self._filter_overrides(), *args],
                 stdout_as_string=not binary,
                 strip_newline_in_stdout=False,
             )
+            return output
         except git.GitCommandError as exc:
             raise GitError(_first_error_line(exc, args)) from None
 

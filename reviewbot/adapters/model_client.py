@@ -27,7 +27,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.adapters.endpoint import DEFAULT_OPENAI_URL, answer_timeout, is_local_url, shown_endpoint
 from reviewbot.adapters.response_format import FormatLadder, format_request, format_used, rejects_format
@@ -46,6 +46,8 @@ from reviewbot.adapters.server_errors import (
 from reviewbot.core.errors import ConfigError, ContextOverflowError, ModelError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from reviewbot.adapters.request_gate import RequestGate
 
 INITIAL_BACKOFF = 0.5  # seconds before the first retry; doubled each time, minus up to 25% jitter
@@ -108,7 +110,7 @@ class ToolsUnsupported(ModelError):
 class ChatModel:
     """Sends message lists and returns the answer text; remembers which response_format the server accepts."""
 
-    def __init__(self, settings: ModelSettings, *, use_schema: dict | None = None,
+    def __init__(self, settings: ModelSettings, *, use_schema: dict[str, object] | None = None,
                  ladder: FormatLadder | None = None) -> None:
         import openai  # deferred: importing openai costs ~0.45 s, and --help/--version must stay fast
 
@@ -141,14 +143,16 @@ class ChatModel:
         return f"model '{self.settings.model}' at {self.settings.endpoint}"
 
     def complete(
-        self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review", max_tokens: int | None = None, tools: list[dict] | None = None,
+        self, messages: Sequence[Mapping[str, object]], *, seed: int | None = None,
+        schema: dict[str, object] | None = None, schema_name: str = "review", max_tokens: int | None = None,
+        tools: list[dict[str, object]] | None = None,
     ) -> Completion:
         """One answer. `schema` replaces the constructor's schema for this call (e.g. the verification pass);
         `max_tokens` the answer allowance. Which rung of the format ladder the server accepts is shared by every
         call. A cut answer (finish_reason "length") is returned as it is, for the caller to judge. With `tools` the
         model may answer with tool calls instead (no response format is asked for then: a grammar-constrained answer
-        could not call a tool); a 400 to such a request raises ToolsUnsupported."""
+        could not call a tool); a 400 to such a request raises ToolsUnsupported. `messages` are the prompt's
+        role/content strings, plus, in the tool loop, the turns that carry tool calls and their results."""
         openai = self._openai
         max_tokens = max_tokens or self.settings.max_answer_tokens
         schema = schema if schema is not None else self._schema
@@ -186,9 +190,9 @@ class ChatModel:
                 else:
                     attempt += 1
 
-    def _send(self, messages: list[dict[str, str]], rung: str, schema: dict | None, schema_name: str,
-              seed: int | None, max_tokens: int,
-              tools: list[dict] | None = None) -> Completion:
+    def _send(self, messages: Sequence[Mapping[str, object]], rung: str, schema: dict[str, object] | None,
+              schema_name: str, seed: int | None, max_tokens: int,
+              tools: list[dict[str, object]] | None = None) -> Completion:
         """One attempt on the wire, through the run's gate when there is one (which counts it)."""
         gate = self.gate
         if gate is None:
@@ -216,7 +220,8 @@ class ChatModel:
         asked = retry_after(exc)
         if asked is not None:
             return asked if asked <= MAX_RETRY_AFTER else None
-        return min(INITIAL_BACKOFF * 2**attempt, MAX_BACKOFF) * (1 - 0.25 * random.random())
+        backoff: float = INITIAL_BACKOFF * 2**attempt  # int ** int is typed Any (a negative power is a float)
+        return min(backoff, MAX_BACKOFF) * (1 - 0.25 * random.random())
 
     def _give_up(self, exc: Exception, attempt: int, max_tokens: int = 0) -> ModelError:
         message = self._explain(exc, max_tokens)
@@ -231,11 +236,12 @@ class ChatModel:
                 self._broken = self._broken or message
         return ModelError(message)
 
-    def _create(self, messages: list[dict[str, str]], rung: str, schema: dict | None, schema_name: str,
-                seed: int | None, max_tokens: int,
-                tools: list[dict] | None = None) -> Completion:
+    def _create(self, messages: Sequence[Mapping[str, object]], rung: str, schema: dict[str, object] | None,
+                schema_name: str, seed: int | None, max_tokens: int,
+                tools: list[dict[str, object]] | None = None) -> Completion:
         s = self.settings
-        kwargs: dict = {"model": s.model, "messages": messages, "max_tokens": max_tokens,
+        # The SDK's keyword arguments: each has its own type, which create()'s overloads check, not this dict.
+        kwargs: dict[str, Any] = {"model": s.model, "messages": messages, "max_tokens": max_tokens,
                         "timeout": s.timeout_for(max_tokens)}
         if tools:
             kwargs["tools"] = tools

@@ -69,7 +69,7 @@ def rejects_format(status: int, rung: str, reason: str) -> bool:
     return status >= 500 and bool(_FORMAT_REJECTED.search(reason))
 
 
-def format_request(rung: str, schema: dict | None, schema_name: str) -> dict | None:
+def format_request(rung: str, schema: dict[str, object] | None, schema_name: str) -> dict[str, object] | None:
     """The request's `response_format` field on this rung, or None to send none. json_schema without a schema
     asks for json_object."""
     if rung == "json_schema" and schema is not None:
@@ -79,7 +79,7 @@ def format_request(rung: str, schema: dict | None, schema_name: str) -> dict | N
     return None
 
 
-def format_used(rung: str, schema: dict | None) -> str:
+def format_used(rung: str, schema: dict[str, object] | None) -> str:
     """The format an answer asked for on this rung was asked with (what format_request sent)."""
     request = format_request(rung, schema, "")
     return "none" if request is None else str(request["type"])

@@ -96,7 +96,9 @@ class ResultCache:
     # -- public operations: each swallows database trouble and degrades to "no cache" ----------------------
 
     def get(self, key: str) -> str | None:
-        row = self._run(lambda db: db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone())
+        # fetchone() is typed Any: the row is (value,), the str put() stored (blob keys are read with get_blob only).
+        row: tuple[str] | None = self._run(
+            lambda db: db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone())
         if row is None:
             return None
         # Remember the use for pruning; losing this update to a busy database costs nothing.
@@ -206,7 +208,7 @@ class ResultCache:
             return None
 
     def _connection(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)  # this thread's, once opened
         if db is not None:
             return db
         make_private(self._path)

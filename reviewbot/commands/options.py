@@ -61,7 +61,11 @@ class DefaultShownOption(click.Option):
         return extra
 
 
-def _option(*decls: str, key: str | None = None, **kw: Any) -> Callable:
+# A command's callback (or a click Command once decorated): click passes the options as keyword arguments.
+_Command = Callable[..., Any]
+
+
+def _option(*decls: str, key: str | None = None, **kw: Any) -> Callable[[_Command], _Command]:
     """A review option whose [default: ...] is the config key's default, so --help and the config agree."""
     if key is not None and "show_default" not in kw:
         kw["show_default"] = _default(key)
@@ -72,7 +76,7 @@ def _option(*decls: str, key: str | None = None, **kw: Any) -> Callable:
 
 # Options every reviewing command has, by the parameter name; `review_options(exclude=...)` leaves some out where
 # they do nothing (e.g. baseline never blocks, so --fail-on means nothing there).
-def _review_option_list() -> list[tuple[str, Callable]]:
+def _review_option_list() -> list[tuple[str, Callable[[_Command], _Command]]]:
     return [
         ("model", _option("--model", "-m", help="Model id (env REVIEWBOT_MODEL).", show_default="none")),
         ("base_url", _option("--base-url", metavar="URL", show_default="OpenAI",
@@ -141,15 +145,15 @@ def _review_option_list() -> list[tuple[str, Callable]]:
     ]
 
 
-def review_options(func: Callable | None = None, *, exclude: tuple[str, ...] = (),
-                   shown_defaults: dict[str, str] | None = None) -> Callable:
+def review_options(func: _Command | None = None, *, exclude: tuple[str, ...] = (),
+                   shown_defaults: dict[str, str] | None = None) -> _Command:
     """Options shared by every command that runs a review; most map to the config key of the same name
     (exceptions: -U/--unified is context_lines, --agent repeated is agents, --no-cache is cache = false).
     `shown_defaults` replaces the [default: ...] text where a command has a default of its own."""
 
     shown = shown_defaults or {}
 
-    def decorate(f: Callable) -> Callable:
+    def decorate(f: _Command) -> _Command:
         for name, option in reversed(_review_option_list()):
             if name not in exclude:
                 f = option(f)

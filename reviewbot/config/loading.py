@@ -48,7 +48,7 @@ def user_config_path() -> Path:
     return Path(base) / "reviewbot" / "config.toml"
 
 
-def _parse_toml(text: str, label: str) -> dict:
+def _parse_toml(text: str, label: str) -> dict[str, object]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -57,7 +57,7 @@ def _parse_toml(text: str, label: str) -> dict:
         raise ConfigError(f"{label} is nested too deeply to read; fix the file") from None
 
 
-def read_repo_config(source: FileSource | None) -> tuple[dict, str | None]:
+def read_repo_config(source: FileSource | None) -> tuple[dict[str, object], str | None]:
     """The repository's table and its label: .reviewbot.toml wins over pyproject.toml's [tool.reviewbot]."""
     if source is None:
         return {}, None
@@ -85,7 +85,7 @@ def read_repo_config(source: FileSource | None) -> tuple[dict, str | None]:
     return {}, None
 
 
-def _read_user_config(path: Path) -> dict:
+def _read_user_config(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

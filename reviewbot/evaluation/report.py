@@ -18,17 +18,17 @@ def _ratio_text(value: float | None, width: int = 0) -> str:
     return f"{UNDEFINED if value is None else f'{value:.3f}':>{width}}"
 
 
-def _counts_dict(counts: Counts) -> dict:
+def _counts_dict(counts: Counts) -> dict[str, object]:
     precision, recall, f1 = counts.ratios
     return {"tp": counts.tp, "fp": counts.fp, "fn": counts.fn,
             "precision": _r(precision), "recall": _r(recall), "f1": _r(f1)}
 
 
-def report_to_dict(report: EvalReport) -> dict:
+def report_to_dict(report: EvalReport) -> dict[str, object]:
     cases = []
     for case in report.cases:
         precision, recall, f1 = ratios(case.tp, case.fp, case.fn)
-        row: dict = {
+        row: dict[str, object] = {
             "name": case.name,
             "tp": case.tp,
             "fp": case.fp,

@@ -52,7 +52,7 @@ def materialize_case(case: EvalCase, workdir: Path) -> Path:
     return repo
 
 
-def _git(repo: Path, *args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def _git(repo: Path, *args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     # Variables such as GIT_DIR or GIT_INDEX_FILE (set when running inside a hook) would point git at the
     # user's repository; the user's global config (gpg signing, hooks) must not apply to a scratch repo.
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from reviewbot.core.errors import OutputParseError
@@ -58,7 +58,7 @@ def parse_answer(text: str, *, agent: str = "") -> ParsedAnswer:
     return ParsedAnswer(tuple(findings), invalid, summary if isinstance(summary, str) else "", echoed)
 
 
-def _read_findings(items: list, agent: str) -> tuple[list[Finding], int, int]:
+def _read_findings(items: list[object], agent: str) -> tuple[list[Finding], int, int]:
     findings, invalid, echoed = [], 0, 0
     for item in items:
         if isinstance(item, dict) and echoes_prompt(item):
@@ -237,7 +237,7 @@ def complete_findings(text: str, *, agent: str = "") -> CutAnswer:
     return CutAnswer(tuple(findings), closed, looping)
 
 
-def _array_items(text: str) -> tuple[list, bool]:
+def _array_items(text: str) -> tuple[list[object], bool]:
     start = text.find("{")
     if start < 0:
         return [], False
@@ -247,7 +247,7 @@ def _array_items(text: str) -> tuple[list, bool]:
     last_key = None
     array_at = -1  # index in text where the findings array opened
     element_start = -1
-    items: list = []
+    items: list[object] = []
     i, n = start, len(text)
     while i < n:
         ch = text[i]
@@ -310,7 +310,7 @@ _PLACEHOLDER = re.compile(r"^\s*<[^<>]{1,60}>\s*$")
 _FENCE_TAG = re.compile(r"(<<<|>>>|\bDATA-[0-9a-f]{6,}\b)", re.IGNORECASE)
 
 
-def echoes_prompt(item: dict) -> bool:
+def echoes_prompt(item: Mapping[str, object]) -> bool:
     """A finding that repeats the prompt instead of reviewing: a placeholder (`<file path as shown>`) as its path or
     message, or a data fence's marker (`<<<DATA-3f2a...`) as its path."""
     path = item.get("path") or item.get("file")

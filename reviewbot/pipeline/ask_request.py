@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from reviewbot.pipeline.review_model import ReviewModel
 
     # ask(model, messages, seed) in place of the plain request (the tool loop of reviewbot/pipeline/model_tools.py)
-    AskFn = Callable[[ReviewModel, list[dict], int | None], Completion]
+    AskFn = Callable[[ReviewModel, list[dict[str, str]], int | None], Completion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class _TryBase(TypedDict):
     text: str
     tokens_out: int
     max_tokens: int
-    metadata: dict
+    metadata: dict[str, object]
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,10 @@ class _Try:
     max_tokens: int = 0
     overflow: str = ""  # the server said the request does not fit its context
     failure: str = ""  # the request failed (server or network)
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, object] = field(default_factory=dict)
 
 
-def _try(model: ReviewModel, messages: list[dict], req: PlannedRequest, out: _Tally, max_tokens: int,
+def _try(model: ReviewModel, messages: list[dict[str, str]], req: PlannedRequest, out: _Tally, max_tokens: int,
          ask: AskFn | None = None) -> _Try:
     """Ask once and judge the answer; the tokens spent are added to `out` whatever the answer is."""
     try:
@@ -127,8 +127,8 @@ def _try(model: ReviewModel, messages: list[dict], req: PlannedRequest, out: _Ta
         return _Try(failure=str(exc), max_tokens=max_tokens)
     out.usage = out.usage + Usage(requests=1, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
                                   cached_tokens=completion.cached_tokens)
-    metadata = {"finish_reason": completion.finish_reason, "response_format": completion.response_format,
-                "max_tokens": max_tokens}
+    metadata: dict[str, object] = {"finish_reason": completion.finish_reason,
+                                   "response_format": completion.response_format, "max_tokens": max_tokens}
     base: _TryBase = {"text": completion.text, "tokens_out": completion.tokens_out, "max_tokens": max_tokens,
             "metadata": metadata}
     if completion.cut_off:

@@ -237,7 +237,7 @@ _PARSERS = threading.local()  # a tree-sitter Parser is not safe to share betwee
 
 
 def _ts_parser(lang: str) -> Parser | None:
-    parsers = _PARSERS.__dict__.setdefault("by_language", {})
+    parsers: dict[str, Parser | None] = _PARSERS.__dict__.setdefault("by_language", {})  # per thread, per language
     if lang not in parsers:
         language = _ts_language(lang)
         if language is None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -396,7 +396,7 @@ _DIFF_LINE = re.compile(r"^\s*(\d+) [+ ] ")
 _CONTEXT_LINE = re.compile(r"^\s*(\d+) \| ")
 
 
-def lines_shown(messages: Sequence[dict]) -> set[tuple[str, int]]:
+def lines_shown(messages: Sequence[Mapping[str, object]]) -> set[tuple[str, int]]:
     """(path, new-file line) of every line a request shows: the diff's added and unchanged lines, and context."""
     shown: set[tuple[str, int]] = set()
     for m in messages:

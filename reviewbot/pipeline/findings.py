@@ -228,7 +228,7 @@ def sort_key(f: Finding) -> tuple[str, int, int, str, str, str]:
 
 def deduplicate(findings: Iterable[Finding]) -> tuple[tuple[Finding, ...], int]:
     """One finding per (path, line, category, agent): the most severe, then the first in stable order."""
-    best: dict[tuple, Finding] = {}
+    best: dict[tuple[str, int, str, str], Finding] = {}
     total = 0
     for f in sorted(findings, key=sort_key):
         total += 1
@@ -254,7 +254,7 @@ def apply_budget(
                                              sort_key(f)))
     shown: list[Finding] = []
     held: list[Finding] = []
-    per_file: Counter = Counter()
+    per_file: Counter[str] = Counter()
     for f in ranked:
         if (max_total and len(shown) >= max_total) or (max_per_file and per_file[f.path] >= max_per_file):
             held.append(f)

@@ -45,7 +45,7 @@ class ToolLimits:
     search_hits: int = 40
 
 
-TOOL_SPECS: list[dict] = [
+TOOL_SPECS: list[dict[str, object]] = [
     {"type": "function", "function": {
         "name": "read_file",
         "description": "Read a file of the repository at the reviewed revision, optionally only lines start..end "
@@ -130,7 +130,7 @@ class ToolBox:
         return clean
 
     # -- tools ----------------------------------------------------------------------------------------------
-    def _read(self, args: dict) -> str:
+    def _read(self, args: dict[str, object]) -> str:
         path = self._path(args.get("path"))
         text = self.tree.read(path)
         if text is None:
@@ -145,7 +145,7 @@ class ToolBox:
         body = "\n".join(f"{n:>{width}} | {lines[n - 1]}" for n in range(start, end + 1))
         return f"{path} lines {start}-{end} of {len(lines)}\n{body}" if lines else f"{path} is empty"
 
-    def _search(self, args: dict) -> str:
+    def _search(self, args: dict[str, object]) -> str:
         text = args.get("text")
         if not isinstance(text, str) or not text.strip() or "\n" in text:
             raise Refused("text must be a non-empty string on one line")
@@ -162,7 +162,7 @@ class ToolBox:
             return f"no match for {text!r}"
         return "\n".join(f"{h.path}:{h.line}: {h.text}" for h in hits)
 
-    def _list(self, args: dict) -> str:
+    def _list(self, args: dict[str, object]) -> str:
         folder = self._path(args.get("path", ""), folder=True)
         prefix = folder + "/" if folder else ""
         entries = set()
@@ -190,15 +190,16 @@ def describe_call(name: str, arguments: str, result: str, refused: bool) -> str:
     return f"tool {inline(name)} {shown} -> {inline(outcome)}"
 
 
-def ask_with_tools(model: ReviewModel, messages: list[dict], *, seed: int | None, toolbox: ToolBox,
+def ask_with_tools(model: ReviewModel, messages: list[dict[str, str]], *, seed: int | None, toolbox: ToolBox,
                    show: Callable[[str], None] | None = None) -> Completion:
     """Let the model look around within the bounds, then return its final answer (usage summed over turns).
 
     Raises reviewbot.adapters.model_client.ToolsUnsupported when the server refuses the first request that offers tools.
     """
     limits = toolbox.limits
-    convo = [dict(m) for m in messages]
-    convo[0]["content"] = convo[0]["content"] + TOOLS_NOTE.format(steps=limits.steps)
+    # The prompt's messages are strings; the turns below add tool calls (lists) and an empty content (None).
+    convo: list[dict[str, object]] = [dict(m) for m in messages]
+    convo[0]["content"] = messages[0]["content"] + TOOLS_NOTE.format(steps=limits.steps)
     deadline = time.monotonic() + limits.seconds
     tokens_in = tokens_out = 0
     spent = 0
@@ -252,7 +253,7 @@ class ToolUse:
                 self._stamp = self.toolbox.tree.stamp()
         return cache_key(request_key, "tools", self._stamp, repr(self.toolbox.limits))
 
-    def ask(self, model: ReviewModel, messages: list[dict], seed: int | None) -> Completion:
+    def ask(self, model: ReviewModel, messages: list[dict[str, str]], seed: int | None) -> Completion:
         from reviewbot.adapters.model_client import ToolsUnsupported
 
         with self._lock:

@@ -191,13 +191,13 @@ class _PlanPickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, diff: Diff) -> None:
         super().__init__(file, protocol=5)
         # Keyed by identity: these objects stay alive while the plan is written, so no id is reused meanwhile.
-        self._refs: dict[int, tuple] = {id(diff): ("diff",)}
+        self._refs: dict[int, tuple[str | int, ...]] = {id(diff): ("diff",)}
         for i, f in enumerate(diff.files):
             self._refs[id(f)] = ("file", i)
             for j, hunk in enumerate(f.hunks):
                 self._refs[id(hunk)] = ("hunk", i, j)
 
-    def persistent_id(self, obj: object) -> tuple | None:
+    def persistent_id(self, obj: object) -> tuple[str | int, ...] | None:
         return self._refs.get(id(obj))
 
 
@@ -221,4 +221,5 @@ class _PlanUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> type:
         if (module, name) not in _PLAN_CLASSES:
             raise pickle.UnpicklingError(f"{module}.{name} is not part of a plan")
-        return super().find_class(module, name)
+        found: type = super().find_class(module, name)  # typed Any; every class in _PLAN_CLASSES is a type
+        return found

@@ -16,7 +16,7 @@ class PlannedRequest:
     agent: str
     model: str
     chunk: Chunk
-    messages: tuple[dict, ...]
+    messages: tuple[dict[str, str], ...]
     answer_tokens: int  # the answer allowance the request reserves (max_tokens)
     seed: int | None = None
     parts: PromptParts | None = None  # what surrounds the diff: rebuilds the messages for half the chunk

@@ -425,9 +425,9 @@ def _context_builder(reviewed: ReviewedTree | None, settings: Settings) -> Conte
                           excluded=excluded)
 
 
-def _with_context(context: ContextBuilder, parts: PromptParts, chunk: Chunk, messages: tuple[dict, ...],
+def _with_context(context: ContextBuilder, parts: PromptParts, chunk: Chunk, messages: tuple[dict[str, str], ...],
                   render: Callable[[FileDiff], str],
-                  settings: Settings, agent: str, budget_tokens: int) -> tuple[dict, ...]:
+                  settings: Settings, agent: str, budget_tokens: int) -> tuple[dict[str, str], ...]:
     """The chunk's messages with its context added, within what is left of the request budget."""
     from reviewbot.pipeline.tokens import estimate_tokens
     from reviewbot.secrets.redaction import redact

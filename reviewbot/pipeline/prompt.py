@@ -54,7 +54,7 @@ changed lines."""
 
 
 # Asked for with response_format json_schema where the server supports it (strict: every key present).
-ANSWER_SCHEMA: dict = {
+ANSWER_SCHEMA: dict[str, object] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["findings", "summary"],
@@ -156,20 +156,26 @@ def render_chunk(chunk: Chunk, render: Callable[[FileDiff], str] = render_file) 
     return "\n\n".join(render(f) for f in chunk.files)
 
 
-def remembering_renderer() -> Callable[[FileDiff], str]:
+class _RememberingRenderer:
     """render_file that renders each FileDiff object once: a plan renders every file to size its chunks and again
     to build the messages. Keyed by identity (hashing a FileDiff would walk all its lines); the memo holds each
-    file, so an id is never reused while the memo lives. Use one per plan."""
-    memo: dict[int, tuple[FileDiff, str]] = {}
+    file, so an id is never reused while the memo lives."""
 
-    def render(f: FileDiff) -> str:
-        hit = memo.get(id(f))
+    uncached = staticmethod(render_file)  # for trial renders that are thrown away (chunking)
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[FileDiff, str]] = {}
+
+    def __call__(self, f: FileDiff) -> str:
+        hit = self._memo.get(id(f))
         if hit is None:
-            hit = memo[id(f)] = (f, render_file(f))
+            hit = self._memo[id(f)] = (f, render_file(f))
         return hit[1]
 
-    render.uncached = render_file  # type: ignore[attr-defined]  # for trial renders that are thrown away (chunking)
-    return render
+
+def remembering_renderer() -> Callable[[FileDiff], str]:
+    """A render_file with a memo (_RememberingRenderer); use one per plan."""
+    return _RememberingRenderer()
 
 
 def system_message(parts: PromptParts) -> str:

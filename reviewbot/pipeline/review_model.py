@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 from reviewbot.core.errors import ModelError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from reviewbot.adapters.model_client import ChatModel, Completion
     from reviewbot.adapters.request_gate import RequestGate
     from reviewbot.config import Settings
@@ -41,8 +43,9 @@ class ReviewModel(Protocol):
         ...
 
     def complete(
-        self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review", max_tokens: int | None = None, tools: list[dict] | None = None,
+        self, messages: Sequence[Mapping[str, object]], *, seed: int | None = None,
+        schema: dict[str, object] | None = None, schema_name: str = "review", max_tokens: int | None = None,
+        tools: list[dict[str, object]] | None = None,
     ) -> Completion:
         """One answer (ChatModel.complete says what each argument does)."""
         ...
@@ -84,8 +87,9 @@ class LazyModel:
         self._lock = threading.Lock()
 
     def complete(
-        self, messages: list[dict[str, str]], *, seed: int | None = None, schema: dict | None = None,
-        schema_name: str = "review", max_tokens: int | None = None, tools: list[dict] | None = None,
+        self, messages: Sequence[Mapping[str, object]], *, seed: int | None = None,
+        schema: dict[str, object] | None = None, schema_name: str = "review", max_tokens: int | None = None,
+        tools: list[dict[str, object]] | None = None,
     ) -> Completion:
         return self._built().complete(messages, seed=seed, schema=schema, schema_name=schema_name,
                                       max_tokens=max_tokens, tools=tools)

@@ -54,9 +54,9 @@ class Baseline:
     entries: tuple[BaselineEntry, ...]
     label: str = ""  # where it was read from, for messages
 
-    def allowance(self) -> Counter:
+    def allowance(self) -> Counter[str]:
         """How many findings each fingerprint may absorb."""
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         for entry in self.entries:
             counts[entry.fingerprint] += entry.count
         return counts
@@ -108,7 +108,7 @@ def _shorten(text: str) -> str:
 def build_baseline(findings: Iterable[Finding], line_text: LineText) -> Baseline:
     """One entry per fingerprint, counting how many of today's findings share it, in a stable order."""
     entries: dict[str, BaselineEntry] = {}
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for f in sorted(findings, key=lambda f: (f.path, f.line, f.category, f.agent, f.message)):
         fp = finding_fingerprint(f, line_text)
         counts[fp] += 1
@@ -250,10 +250,10 @@ def absorb(findings: Sequence[Finding], baseline: Baseline, line_text: LineText)
     as one unit, since the baseline was recorded after that merge.
     """
     left = baseline.allowance()
-    groups: dict[tuple, list[Finding]] = {}
+    groups: dict[tuple[str, int, str, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.path, f.line, f.category, f.agent), []).append(f)
-    gone: set[tuple] = set()
+    gone: set[tuple[str, int, str, str]] = set()
     absorbed = extra = 0
     for key in sorted(groups):
         fp = finding_fingerprint(groups[key][0], line_text)

@@ -293,7 +293,9 @@ def _token_hits(rule: _Rule, doc: _Text) -> Iterator[tuple[int, int]]:
                     continue
                 end = reach
             else:
-                end = extension.match(text, end).end()  # type: ignore[union-attr]  # "[...]*" always matches
+                grown = extension.match(text, end)
+                assert grown is not None  # "[...]*" always matches, if only the empty string
+                end = grown.end()
                 reach, accepted, retries = end, False, 0
         value = text[start:end]
         if _is_placeholder(value) or (rule.check and not rule.check(value)):

@@ -22,6 +22,12 @@ def test_remembering_renderer_renders_each_file_once_and_like_render_file():
     assert render(other) == render_file(other) != text
 
 
+def test_remembering_renderer_offers_the_plain_renderer_for_trial_renders():
+    render = remembering_renderer()
+    # chunking sizes chunks with `uncached` so that thrown-away renderings do not stay in the memo
+    assert getattr(render, "uncached", None) is render_file
+
+
 def test_messages_built_with_the_memo_equal_those_built_without():
     files = (_file("a.py", "b = 2"), _file("c.py", "d = 4"))
     parts = PromptParts(agent_name="x", persona="Be careful.", standards="Use tabs.")

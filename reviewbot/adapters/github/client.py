@@ -31,10 +31,11 @@ class GitHubClient:
 
     def __init__(self, api_url: str, token: str, *, timeout: float = 30.0) -> None:
         self.base = api_url.rstrip("/")
-        self.origin = tuple(urlsplit(self.base)[:2])
+        parts = urlsplit(self.base)
+        self.origin = (parts.scheme, parts.netloc)  # what the checks compare urlsplit(url)[:2] with
         self.timeout = timeout
         self._token = token
-        self._opener = urllib.request.build_opener(_SameOriginRedirects(self.origin))  # type: ignore[arg-type]
+        self._opener = urllib.request.build_opener(_SameOriginRedirects(self.origin))
 
     def __repr__(self) -> str:  # never show the token
         return f"GitHubClient({self.base})"

@@ -3,8 +3,9 @@ comments already there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from reviewbot.adapters.github import (
     _BACKTICK_RUN,
@@ -98,7 +99,8 @@ class ExistingComment:
     body: str
 
 
-def is_ours(item: dict, login: str | None) -> bool:
+# A comment or review as GitHub's API sends it (JSON): every field is read defensively where it is used.
+def is_ours(item: Mapping[str, Any], login: str | None) -> bool:
     """Written by the account that runs reviewbot: the given login, else any GitHub App / Actions bot."""
     user = item.get("user") or {}
     name = str(user.get("login") or "")
@@ -107,7 +109,7 @@ def is_ours(item: dict, login: str | None) -> bool:
     return name.endswith("[bot]") or user.get("type") == "Bot"
 
 
-def read_comment(item: dict) -> ExistingComment | None:
+def read_comment(item: Mapping[str, Any]) -> ExistingComment | None:
     body = str(item.get("body") or "")
     match = _MARKER_AT_END.search(body)
     if not match:
