@@ -184,8 +184,8 @@ def test_stall_shorter_than_timeout_answers(model_server: ModelServer) -> None:
 
 
 def test_malformed_bodies_reach_the_caller_as_the_sdk_reports_them(model_server: ModelServer) -> None:
-    # Facts for llm.py: a 200 that is not JSON raises a plain ValueError (json.JSONDecodeError) from the SDK, and a
-    # JSON object that is not a completion comes back with choices=None.
+    # Facts for adapters/model_client.py: a 200 that is not JSON raises a plain ValueError (json.JSONDecodeError)
+    # from the SDK, and a JSON object that is not a completion comes back with choices=None.
     model_server.malformed("this is { not json")
     model_server.malformed('{"id": "x"}')
     client = _client(model_server, max_retries=0)
