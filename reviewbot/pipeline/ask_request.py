@@ -208,28 +208,32 @@ def _ask(model: ReviewModel, req: PlannedRequest, cache: ResultCache | None, key
                 return _use(out, parsed)
     messages = list(req.messages)
     first = _try(model, messages, req, out, req.answer_tokens, ask=ask)
-    if first.parsed is not None:
-        _store(cache, key, first)
-        return _use(out, first.parsed)
-    if first.failure:
-        out.error = first.failure
-        return out
+    if (settled := _settled(out, first, cache, key)) is not None:
+        return settled
     if first.cut or first.overflow:
         if may_shrink:
             return _shrink(model, req, cache, key, first, out, budget_tokens)
         return _give_up(model, req, first, out, "")
     # A complete answer that is not a review: once more, saying what was wrong.
     again = _try(model, messages + retry_message(first.text, first.problem), req, out, req.answer_tokens)
-    if again.parsed is not None:
-        _store(cache, key, again)
-        return _use(out, again.parsed)
-    if again.failure:
-        out.error = again.failure
-        return out
+    if (settled := _settled(out, again, cache, key)) is not None:
+        return settled
     if again.cut or again.overflow:
         return _give_up(model, req, again, out, "")
     out.error = f"{model.describe()} answered twice with no usable answer ({again.problem})"
     return out
+
+
+def _settled(out: _Tally, attempt: _Try, cache: ResultCache | None, key: str) -> _Tally | None:
+    """The request's tally when `attempt` ends it: a review (cached, and its findings taken) or a failed request
+    (server or network); None when the answer was cut, too large or unusable, and the caller decides what next."""
+    if attempt.parsed is not None:
+        _store(cache, key, attempt)
+        return _use(out, attempt.parsed)
+    if attempt.failure:
+        out.error = attempt.failure
+        return out
+    return None
 
 
 def _give_up(model: ReviewModel, req: PlannedRequest, attempt: _Try, out: _Tally, after: str) -> _Tally:
@@ -271,13 +275,10 @@ def _more_room(model: ReviewModel, req: PlannedRequest, cache: ResultCache | Non
     """A cut answer that is not a loop, asked again with `bigger` tokens of answer room."""
     again = _try(model, list(req.messages), req, out, bigger)
     if again.parsed is not None:
-        _store(cache, key, again)
         out.notes.append(f"the answer about {', '.join(req.chunk.paths)} {_cut_words(first)}; asked again "
                          f"with {bigger} tokens of room")
-        return _use(out, again.parsed)
-    if again.failure:
-        out.error = again.failure
-        return out
+    if (settled := _settled(out, again, cache, key)) is not None:
+        return settled
     if again.cut:
         out.error = (f"the answer of {model.describe()} {_cut_words(first)}, and again at "
                      f"{again.tokens_out or bigger} tokens when asked with {bigger} tokens of room")
