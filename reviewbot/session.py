@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from reviewbot.adapters.git import DiffSpec, Repository, worktree_source
+from reviewbot.adapters.git import DiffSpec, Repository
 from reviewbot.adapters.repository_files import FileSource
 from reviewbot.config import Settings, key_for_endpoint, load_settings
 from reviewbot.core.errors import EXIT_FINDINGS, EXIT_OK, EXIT_REVIEW_FAILED, ConfigError, ReviewbotError, SetupError
-from reviewbot.core.models import Diff, ReviewedSide, ReviewResult, SideKind
+from reviewbot.core.models import Diff, ReviewedSide, ReviewResult
 
 if TYPE_CHECKING:
     from reviewbot.adapters.model_client import ChatModel
@@ -97,11 +97,10 @@ def prepare(
     on_refusal = None if strict else warn_once(console.warn if console else (lambda message: None))
     source: FileSource | None = None
     listings: dict[ReviewedSide, SideListing] = {}
-    if repo is not None and (rules_side is None or rules_side.kind is SideKind.WORKTREE):
-        source = worktree_source(repo, on_refusal=on_refusal)
-    elif repo is not None and rules_side is not None:
-        listings[rules_side] = SideListing(repo, rules_side)  # shared with the diff's readers when it is its side
-        source = side_files(listings[rules_side], on_refusal=on_refusal)
+    if repo is not None:
+        side = rules_side or ReviewedSide.worktree()
+        listings[side] = SideListing(repo, side)  # shared with the diff's readers when it is their side too
+        source = side_files(listings[side], on_refusal=on_refusal)
     settings = load_settings(repo_source=source, cli=cli, command_defaults=command_defaults)
     if console:
         for w in settings.warnings:

@@ -50,11 +50,6 @@ class SideListing:
         """True when the listing is the index's (INDEX and WORKTREE sides), False for a commit's tree."""
         return self.side.kind is not SideKind.REVISION
 
-    @property
-    def blob_prefix(self) -> str:
-        """What goes before `:path` to name a file's blob on this side: the commit, or "" for the index."""
-        return self.commit
-
     def raw(self) -> str:
         """git's own listing, NUL-separated: `ls-files -s` for the index, `ls-tree -r` for a commit."""
         if self._raw is None:
@@ -88,7 +83,7 @@ class SideListing:
 
     def read_text(self, path: str) -> str | None:
         """A tracked file's text on this side, unchecked (callers check the entry first)."""
-        return self.repo.show_file(self.blob_prefix, path)
+        return self.repo.show_file(self.commit, path)  # `commit:path`, or `:path` (the index) when commit is ""
 
 
 def side_files(listing: SideListing, on_refusal: Refusal | None = None) -> FileSource:
@@ -203,9 +198,7 @@ class IndexSource:
     def read_heads(self, paths: Sequence[str], max_bytes: int = 8192) -> dict[str, str]:
         staged = self.listing.entries()
         heads = self.listing.repo.read_heads("", [p for p in paths if p in staged], max_bytes)
-        for p in paths:
-            if p not in staged and (text := self._worktree.read_text(p)) is not None:
-                heads[p] = text[:max_bytes]
+        heads.update(self._worktree.read_heads([p for p in paths if p not in staged], max_bytes))
         return heads
 
     def list_files(self) -> Iterable[str]:
