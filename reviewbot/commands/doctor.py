@@ -144,6 +144,8 @@ def check_request(chat: ChatModel) -> Check:
     how = completion.response_format
     if how == "none":
         how = "plain text" + (" (the server refused response_format)" if chat.ladder.rejections else "")
+    if completion.cut_off:
+        return _cut_probe(chat, completion.text, took, how)
     try:
         parsed = parse_answer(completion.text)
     except ReviewbotError as exc:
@@ -154,6 +156,24 @@ def check_request(chat: ChatModel) -> Check:
     return Check("answer", True, f"a review request was answered in {took:.1f} s with {len(parsed.findings)} "
                                  f"finding(s), {completion.tokens_in} tokens in / {completion.tokens_out} out "
                                  f"(format: {how})")
+
+
+def _cut_probe(chat: ChatModel, text: str, took: float, how: str) -> Check:
+    """A probe answer that ran past PROBE_ANSWER_TOKENS. A wordy model does that on the tiny diff too, and a review
+    allows far more room, so what counts is whether the answer was findings JSON as far as it went."""
+    from reviewbot.config import KEYS
+    from reviewbot.pipeline.answer import complete_findings
+
+    room = (f"the probe allows {PROBE_ANSWER_TOKENS} answer tokens, a review max_answer_tokens "
+            f"({KEYS['max_answer_tokens'].default} by default)")
+    found = complete_findings(text).findings
+    if found:
+        return Check("answer", True, f"a review request was answered in {took:.1f} s with findings JSON, cut off "
+                                     f"after {len(found)} complete finding(s): {room} (format: {how})")
+    return Check("answer", False, f"{chat.describe()} answered in {took:.1f} s, but its answer was cut off before "
+                                  f"one finding was complete: {room}",
+                 "use an instruction-tuned model that follows a JSON schema and answers briefly; if `reviewbot diff` "
+                 "reviews work, this probe can be ignored", EXIT_REVIEW_FAILED)
 
 
 def _first(exc: Exception) -> str:

@@ -109,6 +109,24 @@ def test_doctor_answer_that_is_not_json(repo, model_server, run_cli):
     assert "PROBLEM  answer:" in result.stdout and "not with the findings JSON" in result.stdout
 
 
+def test_doctor_a_wordy_answer_cut_at_the_probes_allowance_is_judged_by_what_it_holds(repo, model_server, run_cli):
+    # Found on llama-server with Qwen2.5-Coder-1.5B: one long finding ran past the probe's 300 tokens, and doctor
+    # called the model unable to write findings JSON although reviews (4,096 tokens of room) worked.
+    finding = ('{"path": "app.py", "line": 2, "severity": "info", "category": "comments", "message": "The comment '
+               'repeats the code.", "quote": "    # sum the prices", "confidence": 0.5}')
+    model_server.answer('{"findings": [' + finding + ', {"path": "app.py", "line": 2, "message": "Also',
+                        finish_reason="length")
+    result = run_cli("doctor")
+    assert result.exit_code == 0, result.stdout
+    assert "ok       answer: a review request was answered" in result.stdout
+    assert "cut off after 1 complete finding(s): the probe allows 300 answer tokens" in result.stdout
+
+    model_server.answer('{"findings": [{"path": "app.py", "line": 2, "message": "The comment', finish_reason="length")
+    result = run_cli("doctor")
+    assert result.exit_code == 3
+    assert "PROBLEM  answer:" in result.stdout and "cut off before one finding was complete" in result.stdout
+
+
 # --- run_doctor: the command below click, called with plain values ----------------------------------------------------
 
 
